@@ -1,0 +1,21 @@
+# Every target runs on a fresh machine with Go installed; scripts/test
+# installs and starts whatever else the tests need.
+.PHONY: test bench fuzz e2e lint build
+
+test:  ## the whole suite, with the race detector (what CI runs)
+	scripts/test
+
+bench: ## benchmarks beside their floors
+	go test -run '^$$' -bench . -benchmem ./...
+
+fuzz:  ## each fuzz target for FUZZTIME (default 10s)
+	scripts/fuzz $(FUZZTIME)
+
+e2e:   ## black-box tests of the built binary only
+	go test -race -count=1 ./e2e/
+
+lint:
+	gofmt -l . | (! grep .) && go vet ./...
+
+build:
+	go build -o bin/gatehouse ./cmd/gatehouse

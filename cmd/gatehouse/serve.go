@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/httpapi"
+)
+
+// Server timeouts: a slow client cannot hold a connection for long.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 32 << 10
+	shutdownTimeout   = 10 * time.Second
+	cleanupEvery      = time.Minute
+)
+
+func serve(ctx context.Context, args []string, getenv env, std stdio) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	db := dbFlag(fs)
+	dev := fs.Bool("dev", false, "plain-HTTP development mode: the cookie has no Secure flag (never in production)")
+	noSignup := fs.Bool("no-signup", false, "refuse self-service registration")
+	defaultRole := fs.String("default-role", gatehouse.RoleCustomer, "role given to users who sign up")
+	idle := fs.Duration("session-idle", gatehouse.DefaultSessionIdle, "idle timeout of a session")
+	maxAge := fs.Duration("session-max", gatehouse.DefaultSessionMax, "absolute lifetime of a session")
+	remember := fs.Duration("remember-max", gatehouse.DefaultRememberMax, `absolute lifetime of a "remember me" session`)
+	cookieDomain := fs.String("cookie-domain", "", "share the session cookie across subdomains of this domain")
+	var proxies listFlag
+	fs.Var(&proxies, "trusted-proxies", "comma-separated addresses or CIDRs whose X-Forwarded-For is trusted")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	if pos, err := parse(fs, args, getenv); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("serve takes no arguments")
+	}
+	log, err := newLogger(*logFormat, std)
+	if err != nil {
+		return err
+	}
+	trusted, err := parsePrefixes(proxies)
+	if err != nil {
+		return usagef("--trusted-proxies: %v", err)
+	}
+	if *dev {
+		log.Warn("development mode: the session cookie is sent over plain HTTP; never use --dev in production")
+	}
+
+	st, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc := gatehouse.NewService(st, gatehouse.Config{
+		Logger: log, DefaultRole: *defaultRole, NoSignup: *noSignup,
+		SessionIdle: *idle, SessionMax: *maxAge, RememberMax: *remember,
+	})
+	if _, ok := svc.Roles()[*defaultRole]; !ok {
+		return usagef("--default-role: unknown role %q", *defaultRole)
+	}
+	api := httpapi.NewServer(svc, log, httpapi.Config{Dev: *dev, CookieDomain: *cookieDomain, TrustedProxies: trusted})
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBG()
+	go svc.RunCleanup(bg, cleanupEvery)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "db", *db)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func newLogger(format string, std stdio) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(std.err, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(std.err, nil)), nil
+	default:
+		return nil, usagef("--log-format must be text or json, not %q", format)
+	}
+}
+
+func parsePrefixes(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range list {
+		if !strings.Contains(s, "/") {
+			a, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/sqlite"
+)
+
+// dbFlag adds --db to a command.
+func dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", "gatehouse.db", "SQLite database file, or a postgres:// URL")
+}
+
+// openStore opens and migrates the store that --db names.
+func openStore(ctx context.Context, db string) (*sqlite.Store, error) {
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return nil, errors.New("--db: PostgreSQL is not supported by this build yet; use a SQLite file")
+	}
+	return sqlite.Open(ctx, db)
+}
+
+func migrate(ctx context.Context, args []string, getenv env, std stdio) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	db := dbFlag(fs)
+	if pos, err := parse(fs, args, getenv); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("migrate takes no arguments")
+	}
+	st, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	return st.Close()
+}

@@ -1,0 +1,259 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// userJSON is the public shape of a user; it has no password hash.
+type userJSON struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	Roles     []string  `json:"roles"`
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func toUser(u gatehouse.User) userJSON {
+	roles := u.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	return userJSON{ID: u.ID, Email: u.Email, Roles: roles, Disabled: u.Disabled, CreatedAt: u.CreatedAt}
+}
+
+func (s *Server) handleHealth() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		encode(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}
+
+func (s *Server) handleReady() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.svc.Ready(r.Context()); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+}
+
+func (s *Server) handleRegister() http.Handler {
+	type request struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		if err := decode(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := required("email", req.Email, "password", req.Password); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		u, err := s.svc.Register(r.Context(), req.Email, req.Password, s.clientOf(r))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusCreated, toUser(u))
+	})
+}
+
+func (s *Server) handleLogin() http.Handler {
+	type request struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+		Mode     string `json:"mode"`
+		Remember bool   `json:"remember"`
+		Device   string `json:"device"`
+	}
+	type session struct {
+		ID            string    `json:"id"`
+		ExpiresAt     time.Time `json:"expires_at"`
+		IdleExpiresAt time.Time `json:"idle_expires_at"`
+	}
+	type response struct {
+		User    userJSON `json:"user"`
+		Session session  `json:"session"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		if err := decode(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := required("email", req.Email, "password", req.Password, "mode", req.Mode); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		res, err := s.svc.Login(r.Context(), gatehouse.LoginRequest{
+			Email: req.Email, Password: req.Password, Mode: gatehouse.Mode(req.Mode),
+			Remember: req.Remember, Device: req.Device, Client: s.clientOf(r),
+		})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		l := res.Login
+		s.cookie.set(w, res.Secret, l, l.CreatedAt)
+		encode(w, http.StatusOK, response{
+			User:    toUser(res.User),
+			Session: session{ID: l.ID, ExpiresAt: l.ExpiresAt, IdleExpiresAt: l.IdleExpiresAt},
+		})
+	})
+}
+
+func (s *Server) handleLogout() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := gatehouse.FromContext(r.Context())
+		if err := s.svc.Logout(r.Context(), p, s.clientOf(r)); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if p.Login.Mode == gatehouse.ModeSession {
+			s.cookie.clear(w)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (s *Server) handleMe() http.Handler {
+	type auth struct {
+		Mode      gatehouse.Mode `json:"mode"`
+		SessionID string         `json:"session_id"`
+		ExpiresAt time.Time      `json:"expires_at"`
+	}
+	type response struct {
+		User        userJSON `json:"user"`
+		Permissions []string `json:"permissions"`
+		Auth        auth     `json:"auth"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := gatehouse.FromContext(r.Context())
+		perms := p.Permissions
+		if perms == nil {
+			perms = []string{}
+		}
+		encode(w, http.StatusOK, response{
+			User: toUser(p.User), Permissions: perms,
+			Auth: auth{Mode: p.Login.Mode, SessionID: p.Login.ID, ExpiresAt: p.Login.ExpiresAt},
+		})
+	})
+}
+
+func (s *Server) handleChangePassword() http.Handler {
+	type request struct {
+		Current string `json:"current_password"`
+		New     string `json:"new_password"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		if err := decode(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := required("current_password", req.Current, "new_password", req.New); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		p, _ := gatehouse.FromContext(r.Context())
+		if err := s.svc.ChangePassword(r.Context(), p, req.Current, req.New, s.clientOf(r)); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (s *Server) handleSessions() http.Handler {
+	type session struct {
+		ID         string         `json:"id"`
+		Mode       gatehouse.Mode `json:"mode"`
+		Device     string         `json:"device"`
+		CreatedAt  time.Time      `json:"created_at"`
+		LastSeenAt time.Time      `json:"last_seen_at"`
+		ExpiresAt  time.Time      `json:"expires_at"`
+		IP         string         `json:"ip"`
+		UserAgent  string         `json:"user_agent"`
+		Current    bool           `json:"current"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := gatehouse.FromContext(r.Context())
+		logins, err := s.svc.Sessions(r.Context(), p)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out := make([]session, 0, len(logins))
+		for _, l := range logins {
+			out = append(out, session{
+				ID: l.ID, Mode: l.Mode, Device: l.Device, CreatedAt: l.CreatedAt, LastSeenAt: l.LastSeenAt,
+				ExpiresAt: l.ExpiresAt, IP: l.IP, UserAgent: l.UserAgent, Current: l.ID == p.Login.ID,
+			})
+		}
+		encode(w, http.StatusOK, map[string]any{"sessions": out})
+	})
+}
+
+func (s *Server) handleRevokeSession() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := gatehouse.FromContext(r.Context())
+		id := r.PathValue("id")
+		if err := s.svc.RevokeSession(r.Context(), p, id, s.clientOf(r)); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if id == p.Login.ID && p.Login.Mode == gatehouse.ModeSession {
+			s.cookie.clear(w)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (s *Server) handleRevokeSessions() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := gatehouse.FromContext(r.Context())
+		keep := r.URL.Query().Get("keep_current") == "true"
+		if err := s.svc.RevokeSessions(r.Context(), p, keep, s.clientOf(r)); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if !keep && p.Login.Mode == gatehouse.ModeSession {
+			s.cookie.clear(w)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// handleVerify is forward authentication for reverse proxies: 200 with the
+// user in headers, 401 without a valid credential, 403 without the
+// permission asked for.
+func (s *Server) handleVerify() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.authenticate(r)
+		if err != nil {
+			s.writeAuthError(w, r, err)
+			return
+		}
+		if perm := r.URL.Query().Get("permission"); perm != "" && !p.Can(perm) {
+			s.writeError(w, r, gatehouse.Errorf(gatehouse.CodeForbidden, "missing permission "+perm))
+			return
+		}
+		h := w.Header()
+		h.Set("X-Gatehouse-User", p.User.ID)
+		h.Set("X-Gatehouse-Email", p.User.Email)
+		h.Set("X-Gatehouse-Roles", joinRoles(p.User.Roles))
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+func (s *Server) handleRoles() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		encode(w, http.StatusOK, map[string]any{"roles": s.svc.Roles()})
+	})
+}

@@ -1,0 +1,118 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// MaxBodyBytes is the largest request body accepted (413 beyond it).
+const MaxBodyBytes = 64 << 10
+
+// decode reads one JSON value from the body into dst. Unknown fields are
+// ignored; anything else that is not exactly one well-formed value of the
+// right shape is CodeInvalidRequest, and an oversized body is a 413.
+func decode(w http.ResponseWriter, r *http.Request, dst any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	err := dec.Decode(dst)
+	if err == nil {
+		if _, extra := dec.Token(); extra != io.EOF {
+			return gatehouse.Errorf(gatehouse.CodeInvalidRequest, "the body must hold exactly one JSON value")
+		}
+		return nil
+	}
+	var tooBig *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &tooBig):
+		return errTooLarge
+	case errors.As(err, &typeErr):
+		return gatehouse.Errorf(gatehouse.CodeInvalidRequest, fmt.Sprintf("field %q has the wrong type", typeErr.Field))
+	case errors.Is(err, io.EOF):
+		return gatehouse.Errorf(gatehouse.CodeInvalidRequest, "the body must be a JSON object")
+	default:
+		return gatehouse.Errorf(gatehouse.CodeInvalidRequest, "the body is not valid JSON")
+	}
+}
+
+// errTooLarge marks a body over MaxBodyBytes; it is answered with 413.
+var errTooLarge = gatehouse.Errorf(gatehouse.CodeInvalidRequest, fmt.Sprintf("the body must be at most %d bytes", MaxBodyBytes))
+
+// required returns CodeInvalidRequest naming the first empty field.
+func required(fields ...string) error {
+	for i := 0; i+1 < len(fields); i += 2 {
+		if fields[i+1] == "" {
+			return gatehouse.Errorf(gatehouse.CodeInvalidRequest, fmt.Sprintf("field %q is required", fields[i]))
+		}
+	}
+	return nil
+}
+
+// encode writes v as JSON with the status.
+func encode(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// problem is an RFC 9457 problem details body.
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	Code   string `json:"code"`
+}
+
+var statusOf = map[gatehouse.Code]int{
+	gatehouse.CodeInvalidRequest:     http.StatusBadRequest,
+	gatehouse.CodeInvalidEmail:       http.StatusBadRequest,
+	gatehouse.CodeWeakPassword:       http.StatusBadRequest,
+	gatehouse.CodeEmailTaken:         http.StatusConflict,
+	gatehouse.CodeSignupDisabled:     http.StatusForbidden,
+	gatehouse.CodeInvalidCredentials: http.StatusUnauthorized,
+	gatehouse.CodeAccountDisabled:    http.StatusForbidden,
+	gatehouse.CodeCrossOrigin:        http.StatusForbidden,
+	gatehouse.CodeTooManyAttempts:    http.StatusTooManyRequests,
+	gatehouse.CodeUnauthenticated:    http.StatusUnauthorized,
+	gatehouse.CodeInvalidToken:       http.StatusUnauthorized,
+	gatehouse.CodeRefreshTokenReused: http.StatusUnauthorized,
+	gatehouse.CodeNotFound:           http.StatusNotFound,
+	gatehouse.CodeForbidden:          http.StatusForbidden,
+	gatehouse.CodeMethodNotAllowed:   http.StatusMethodNotAllowed,
+	gatehouse.CodeUnavailable:        http.StatusServiceUnavailable,
+}
+
+// writeError answers err as problem details. It is the only place that
+// maps an error code to an HTTP status. An error that is not a
+// gatehouse.Error is a 500 whose cause goes to the log only.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *gatehouse.Error
+	if !errors.As(err, &e) {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeProblem(w, http.StatusInternalServerError, "internal", "something went wrong on our side")
+		return
+	}
+	status := statusOf[e.Code]
+	if e == errTooLarge {
+		status = http.StatusRequestEntityTooLarge
+	}
+	if e.Err != nil {
+		s.log.Warn("request failed", "method", r.Method, "path", r.URL.Path, "code", e.Code, "err", e.Err)
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+999_999_999)/1_000_000_000)))
+	}
+	writeProblem(w, status, string(e.Code), e.Detail)
+}
+
+func writeProblem(w http.ResponseWriter, status int, code, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Code: code})
+}

@@ -1,0 +1,166 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// handleMethods registers one handler per method for path, and answers
+// every other method with 405 and an Allow header.
+func handleMethods(mux *http.ServeMux, path string, methods map[string]http.Handler) {
+	var allow []string
+	for m, h := range methods {
+		mux.Handle(m+" "+path, h)
+		allow = append(allow, m)
+		if m == http.MethodGet {
+			allow = append(allow, http.MethodHead)
+		}
+	}
+	slices.Sort(allow)
+	allowed := strings.Join(allow, ", ")
+	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allowed)
+		writeProblem(w, http.StatusMethodNotAllowed, string(gatehouse.CodeMethodNotAllowed), r.Method+" is not allowed here")
+	})
+}
+
+func notFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, http.StatusNotFound, string(gatehouse.CodeNotFound), "no such endpoint")
+	})
+}
+
+// statusWriter remembers the status for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs one line per request: method, path, status, duration.
+// It never logs headers, bodies or query strings, which may hold secrets.
+// It also sets the headers every response shares.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		if strings.HasPrefix(r.URL.Path, "/v1/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		s.log.LogAttrs(r.Context(), levelFor(sw.status), "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)))
+	})
+}
+
+// sameOrigin refuses cross-site requests with 403 cross_origin, using the
+// standard library's Sec-Fetch-Site and Origin checks.
+func (s *Server) sameOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.origin.Check(r); err != nil {
+			s.writeError(w, r, gatehouse.Errorf(gatehouse.CodeCrossOrigin, "cross-origin requests are refused"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authed lets the request through only with a valid credential, and puts
+// the principal in its context. A state-changing request that carries the
+// session cookie must also come from the same origin.
+func (s *Server) authed(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.authenticate(r)
+		if err != nil {
+			s.writeAuthError(w, r, err)
+			return
+		}
+		if p.Login.Mode == gatehouse.ModeSession && !safeMethod(r.Method) {
+			if err := s.origin.Check(r); err != nil {
+				s.writeError(w, r, gatehouse.Errorf(gatehouse.CodeCrossOrigin, "cross-origin requests are refused"))
+				return
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(gatehouse.NewContext(r.Context(), p)))
+	})
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// clientOf returns where the request came from. X-Forwarded-For is read
+// only when the direct peer is a trusted proxy, and then the rightmost
+// address that is not itself a trusted proxy is the client.
+func (s *Server) clientOf(r *http.Request) gatehouse.Client {
+	return gatehouse.Client{IP: s.clientIP(r), UserAgent: r.UserAgent()}
+}
+
+func (s *Server) clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil || !s.trusted(addr) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		if !s.trusted(hop) {
+			return hop.Unmap().String()
+		}
+		addr = hop
+	}
+	return addr.Unmap().String()
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func levelFor(status int) slog.Level {
+	if status >= 500 {
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
+}

@@ -1,0 +1,25 @@
+package httpapi
+
+import "net/http"
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	route := func(path string, methods map[string]http.Handler) { handleMethods(mux, path, methods) }
+
+	route("/healthz", map[string]http.Handler{"GET": s.handleHealth()})
+	route("/readyz", map[string]http.Handler{"GET": s.handleReady()})
+	route("/v1/users", map[string]http.Handler{"POST": s.handleRegister()})
+	route("/v1/login", map[string]http.Handler{"POST": s.sameOrigin(s.handleLogin())})
+	route("/v1/logout", map[string]http.Handler{"POST": s.authed(s.handleLogout())})
+	route("/v1/me", map[string]http.Handler{"GET": s.authed(s.handleMe())})
+	route("/v1/me/password", map[string]http.Handler{"PUT": s.authed(s.handleChangePassword())})
+	route("/v1/sessions", map[string]http.Handler{
+		"GET":    s.authed(s.handleSessions()),
+		"DELETE": s.authed(s.handleRevokeSessions()),
+	})
+	route("/v1/sessions/{id}", map[string]http.Handler{"DELETE": s.authed(s.handleRevokeSession())})
+	route("/v1/verify", map[string]http.Handler{"GET": s.handleVerify()})
+	route("/v1/roles", map[string]http.Handler{"GET": s.authed(s.handleRoles())})
+	mux.Handle("/", notFound())
+	return mux
+}

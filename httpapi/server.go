@@ -1,0 +1,45 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// Config holds the HTTP settings. The zero value serves a secure
+// deployment: __Host- cookies with the Secure flag.
+type Config struct {
+	// Dev names the cookie "gatehouse" without the Secure flag, for plain
+	// HTTP during development only.
+	Dev bool
+	// CookieDomain shares the cookie across subdomains of this domain; the
+	// cookie is then named __Secure-gatehouse.
+	CookieDomain string
+	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+}
+
+// Server is the API handler.
+type Server struct {
+	svc     *gatehouse.Service
+	log     *slog.Logger
+	cfg     Config
+	cookie  cookieConfig
+	origin  *http.CrossOriginProtection
+	handler http.Handler
+}
+
+// NewServer returns the API as an http.Handler.
+func NewServer(svc *gatehouse.Service, logger *slog.Logger, cfg Config) *Server {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{svc: svc, log: logger, cfg: cfg, cookie: newCookieConfig(cfg), origin: http.NewCrossOriginProtection()}
+	s.handler = s.logRequests(s.routes())
+	return s
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

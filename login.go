@@ -1,0 +1,59 @@
+package gatehouse
+
+import "time"
+
+// Mode is how a login is remembered: a server-side session behind a
+// cookie, or signed tokens.
+type Mode string
+
+// The two modes.
+const (
+	ModeSession Mode = "session"
+	ModeToken   Mode = "token"
+)
+
+// Login is one sign-in, whichever mode it used: the record a session list
+// shows and revocation removes. Its ID is public and is never a secret.
+type Login struct {
+	ID     string
+	UserID string
+	Mode   Mode
+	// SecretHash is the SHA-256 of the cookie secret (session mode only).
+	SecretHash []byte
+	Device     string
+	IP         string
+	UserAgent  string
+	Remember   bool
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	// ExpiresAt is the absolute end of the login; activity never moves it.
+	ExpiresAt time.Time
+	// IdleExpiresAt is when an unused session ends (session mode only).
+	IdleExpiresAt time.Time
+}
+
+// Live reports whether the login is usable at now.
+func (l Login) Live(now time.Time) bool {
+	if !now.Before(l.ExpiresAt) {
+		return false
+	}
+	return l.IdleExpiresAt.IsZero() || now.Before(l.IdleExpiresAt)
+}
+
+// Revocation says which logins of one user to revoke: one (LoginID), or
+// all of them but KeepLoginID (which may be empty).
+type Revocation struct {
+	UserID      string
+	LoginID     string
+	KeepLoginID string
+	Reason      string
+	At          time.Time
+}
+
+// Revocation reasons, as the revocation feed reports them.
+const (
+	ReasonLogout          = "logout"
+	ReasonRevoked         = "revoked"
+	ReasonPasswordChanged = "password_changed"
+	ReasonUserDisabled    = "user_disabled"
+)

@@ -1,0 +1,18 @@
+// Package sqlite is Gatehouse's embedded store: a gatehouse.Store kept in
+// one SQLite file, which needs no server and is the default.
+//
+// The file runs in WAL mode, so reads go on while a write is under way.
+// Writes go through a single connection and so wait for each other in the
+// pool rather than failing with "database is locked"; another process on
+// the same file is waited for up to five seconds (busy_timeout). Reads use a
+// separate pool of query-only connections.
+//
+// Times are kept as INTEGER Unix nanoseconds and come back in UTC; the zero
+// time.Time is kept as 0. Roles are kept as a JSON array. The schema lives in
+// migrations/, numbered SQL files applied in order by Open and Migrate and
+// embedded in the binary.
+//
+// Driver failures come back as gatehouse errors: a missing row is
+// CodeNotFound, a taken email CodeEmailTaken, and anything else, a read-only
+// or closed database included, CodeUnavailable.
+package sqlite

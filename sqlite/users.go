@@ -1,0 +1,135 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+const userColumns = `id, email, password_hash, roles, disabled, created_at`
+
+// CreateUser inserts u and records ev; an existing email is CodeEmailTaken.
+func (s *Store) CreateUser(ctx context.Context, u gatehouse.User, ev gatehouse.AuditEvent) error {
+	roles, err := encodeRoles(u.Roles)
+	if err != nil {
+		return gatehouse.Unavailable(err)
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+			u.ID, u.Email, u.PasswordHash, roles, u.Disabled, unixNano(u.CreatedAt))
+		if err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, ev)
+	})
+}
+
+// UserByID returns the user with that id, or CodeNotFound.
+func (s *Store) UserByID(ctx context.Context, id string) (gatehouse.User, error) {
+	return s.user(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id)
+}
+
+// UserByEmail returns the user with that normalised email, or CodeNotFound.
+func (s *Store) UserByEmail(ctx context.Context, email string) (gatehouse.User, error) {
+	return s.user(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email)
+}
+
+func (s *Store) user(ctx context.Context, query string, arg string) (gatehouse.User, error) {
+	u, err := scanUser(s.read.QueryRowContext(ctx, query, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return gatehouse.User{}, notFound("user")
+	}
+	if err != nil {
+		return gatehouse.User{}, storeError(err)
+	}
+	return u, nil
+}
+
+// ListUsers returns up to limit users whose ids sort after the given one,
+// in id order. A limit below one returns none.
+func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]gatehouse.User, error) {
+	if limit < 1 {
+		return nil, nil
+	}
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT `+userColumns+` FROM users WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, storeError(err)
+	}
+	defer rows.Close()
+	var users []gatehouse.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, storeError(err)
+		}
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, storeError(err)
+	}
+	return users, nil
+}
+
+// UpdateUser writes u's password hash, roles and disabled flag, revokes
+// the logins that revoke selects when it is not nil, and records events,
+// all in one transaction. It returns the revoked ids, or CodeNotFound
+// (having changed nothing) when the user does not exist.
+func (s *Store) UpdateUser(ctx context.Context, u gatehouse.User, revoke *gatehouse.Revocation, events ...gatehouse.AuditEvent) ([]string, error) {
+	roles, err := encodeRoles(u.Roles)
+	if err != nil {
+		return nil, gatehouse.Unavailable(err)
+	}
+	var revoked []string
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`UPDATE users SET password_hash = ?, roles = ?, disabled = ? WHERE id = ?`,
+			u.PasswordHash, roles, u.Disabled, u.ID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return notFound("user")
+		}
+		if revoke != nil {
+			if revoked, err = revokeLogins(ctx, tx, *revoke); err != nil {
+				return err
+			}
+		}
+		for _, ev := range events {
+			if err := recordAudit(ctx, tx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return revoked, nil
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+func scanUser(row scanner) (gatehouse.User, error) {
+	var u gatehouse.User
+	var roles string
+	var created int64
+	if err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &roles, &u.Disabled, &created); err != nil {
+		return gatehouse.User{}, err
+	}
+	var err error
+	if u.Roles, err = decodeRoles(roles); err != nil {
+		return gatehouse.User{}, err
+	}
+	u.CreatedAt = fromUnixNano(created)
+	return u, nil
+}

@@ -1,0 +1,240 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+func testCreateUser(t *testing.T, s gatehouse.Store) {
+	u := newUser("user-alice")
+	u.Roles = []string{"admin", "member"}
+	createUser(t, s, u)
+
+	got, err := s.UserByID(t.Context(), u.ID)
+	if err != nil {
+		t.Fatalf("UserByID = %v, want nil", err)
+	}
+	checkUser(t, "UserByID", got, u)
+	got, err = s.UserByEmail(t.Context(), u.Email)
+	if err != nil {
+		t.Fatalf("UserByEmail = %v, want nil", err)
+	}
+	checkUser(t, "UserByEmail", got, u)
+	checkIDs(t, "audit types", auditTypes(t, s, u.ID), []string{gatehouse.EventUserCreated})
+}
+
+func testUserNotFound(t *testing.T, s gatehouse.Store) {
+	createUser(t, s, newUser("user-alice"))
+	_, err := s.UserByID(t.Context(), "user-nobody")
+	checkCode(t, "UserByID", err, gatehouse.CodeNotFound)
+	_, err = s.UserByEmail(t.Context(), "nobody@example.com")
+	checkCode(t, "UserByEmail", err, gatehouse.CodeNotFound)
+}
+
+func testEmailTaken(t *testing.T, s gatehouse.Store) {
+	alice := newUser("user-alice")
+	createUser(t, s, alice)
+	// The domain lower-cases addresses first, so the store only ever sees
+	// an exact duplicate.
+	other := newUser("user-other")
+	other.Email = alice.Email
+	err := s.CreateUser(t.Context(), other, newEvent(gatehouse.EventUserCreated, other.ID))
+	checkCode(t, "CreateUser with a taken email", err, gatehouse.CodeEmailTaken)
+
+	_, err = s.UserByID(t.Context(), other.ID)
+	checkCode(t, "UserByID of the refused user", err, gatehouse.CodeNotFound)
+	checkIDs(t, "audit types of the refused user", auditTypes(t, s, other.ID), []string{})
+	got, err := s.UserByEmail(t.Context(), alice.Email)
+	if err != nil {
+		t.Fatalf("UserByEmail = %v, want nil", err)
+	}
+	checkUser(t, "UserByEmail", got, alice)
+}
+
+func testRoles(t *testing.T, s gatehouse.Store) {
+	tests := []struct {
+		name  string
+		roles []string
+	}{
+		{name: "none", roles: nil},
+		{name: "one", roles: []string{"admin"}},
+		{name: "several in order", roles: []string{"viewer", "admin", "editor"}},
+		{name: "odd characters", roles: []string{`quote"back\slash`, "ünïcode", "with space"}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := newUser(fmt.Sprintf("user-%d", i))
+			u.Roles = tt.roles
+			createUser(t, s, u)
+			got, err := s.UserByID(t.Context(), u.ID)
+			if err != nil {
+				t.Fatalf("UserByID = %v, want nil", err)
+			}
+			checkUser(t, "UserByID after CreateUser", got, u)
+
+			u.Roles = []string{"changed"}
+			if _, err := s.UpdateUser(t.Context(), u, nil); err != nil {
+				t.Fatalf("UpdateUser = %v, want nil", err)
+			}
+			u.Roles = tt.roles
+			if _, err := s.UpdateUser(t.Context(), u, nil); err != nil {
+				t.Fatalf("UpdateUser = %v, want nil", err)
+			}
+			got, err = s.UserByID(t.Context(), u.ID)
+			if err != nil {
+				t.Fatalf("UserByID = %v, want nil", err)
+			}
+			checkUser(t, "UserByID after UpdateUser", got, u)
+		})
+	}
+}
+
+func testDisabled(t *testing.T, s gatehouse.Store) {
+	u := newUser("user-alice")
+	u.Disabled = true
+	createUser(t, s, u)
+	got, err := s.UserByID(t.Context(), u.ID)
+	if err != nil {
+		t.Fatalf("UserByID = %v, want nil", err)
+	}
+	checkUser(t, "UserByID of a disabled user", got, u)
+
+	u.Disabled = false
+	if _, err := s.UpdateUser(t.Context(), u, nil, newEvent(gatehouse.EventUserEnabled, u.ID)); err != nil {
+		t.Fatalf("UpdateUser = %v, want nil", err)
+	}
+	got, err = s.UserByID(t.Context(), u.ID)
+	if err != nil {
+		t.Fatalf("UserByID = %v, want nil", err)
+	}
+	checkUser(t, "UserByID of an enabled user", got, u)
+}
+
+func testListUsers(t *testing.T, s gatehouse.Store) {
+	// Inserted out of order: the list is in id order.
+	for _, id := range []string{"user-3", "user-1", "user-5", "user-2", "user-4"} {
+		createUser(t, s, newUser(id))
+	}
+	userIDs := func(after string, limit int) []string {
+		t.Helper()
+		users, err := s.ListUsers(t.Context(), after, limit)
+		if err != nil {
+			t.Fatalf("ListUsers(%q, %d) = %v, want nil", after, limit, err)
+		}
+		ids := make([]string, len(users))
+		for i, u := range users {
+			ids[i] = u.ID
+		}
+		return ids
+	}
+	checkIDs(t, "ListUsers(\"\", 10)", userIDs("", 10), []string{"user-1", "user-2", "user-3", "user-4", "user-5"})
+
+	var pages [][]string
+	for after := ""; ; {
+		page := userIDs(after, 2)
+		if len(page) == 0 {
+			break
+		}
+		pages = append(pages, page)
+		after = page[len(page)-1]
+	}
+	if got, want := fmt.Sprint(pages), "[[user-1 user-2] [user-3 user-4] [user-5]]"; got != want {
+		t.Errorf("pages of two = %s, want %s", got, want)
+	}
+	// The cursor need not be an id that exists.
+	checkIDs(t, "ListUsers(\"user-2x\", 10)", userIDs("user-2x", 10), []string{"user-3", "user-4", "user-5"})
+
+	users, err := s.ListUsers(t.Context(), "", 1)
+	if err != nil || len(users) != 1 {
+		t.Fatalf("ListUsers(\"\", 1) = %d users, %v; want 1, nil", len(users), err)
+	}
+	checkUser(t, "ListUsers(\"\", 1)[0]", users[0], newUser("user-1"))
+}
+
+func testUpdateUser(t *testing.T, s gatehouse.Store) {
+	u := newUser("user-alice")
+	createUser(t, s, u)
+	l := newSession("login-1", u.ID, t0)
+	createLogin(t, s, l)
+
+	changed := u
+	changed.PasswordHash = "$argon2id$v=19$m=65536,t=3,p=4$bmV3c2FsdA$bmV3aGFzaA"
+	changed.Roles = []string{"admin"}
+	changed.Disabled = true
+	// Only the password hash, roles and disabled flag are written.
+	changed.Email = "changed@example.com"
+	changed.CreatedAt = t0
+	revoked, err := s.UpdateUser(t.Context(), changed, nil,
+		newEvent(gatehouse.EventPasswordChanged, u.ID), newEvent(gatehouse.EventUserDisabled, u.ID))
+	if err != nil {
+		t.Fatalf("UpdateUser = %v, want nil", err)
+	}
+	checkIDs(t, "UpdateUser revoked", revoked, nil)
+
+	want := u
+	want.PasswordHash, want.Roles, want.Disabled = changed.PasswordHash, changed.Roles, changed.Disabled
+	got, err := s.UserByID(t.Context(), u.ID)
+	if err != nil {
+		t.Fatalf("UserByID = %v, want nil", err)
+	}
+	checkUser(t, "UserByID after UpdateUser", got, want)
+	checkKept(t, s, l)
+	checkIDs(t, "audit types", auditTypes(t, s, u.ID), []string{
+		gatehouse.EventUserDisabled, gatehouse.EventPasswordChanged,
+		gatehouse.EventLoginSucceeded, gatehouse.EventUserCreated,
+	})
+}
+
+func testUpdateUserRevoke(t *testing.T, s gatehouse.Store) {
+	alice, bob := newUser("user-alice"), newUser("user-bob")
+	createUser(t, s, alice)
+	createUser(t, s, bob)
+	l1 := newSession("login-1", alice.ID, t0)
+	l2 := newSession("login-2", alice.ID, t0)
+	l3 := newToken("login-3", alice.ID, t0)
+	b1 := newSession("login-b1", bob.ID, t0)
+	for _, l := range []gatehouse.Login{l1, l2, l3, b1} {
+		createLogin(t, s, l)
+	}
+
+	alice.PasswordHash = "$argon2id$v=19$m=65536,t=3,p=4$bmV3c2FsdA$bmV3aGFzaA"
+	r := &gatehouse.Revocation{UserID: alice.ID, KeepLoginID: l2.ID, Reason: gatehouse.ReasonPasswordChanged, At: t0}
+	revoked, err := s.UpdateUser(t.Context(), alice, r, newEvent(gatehouse.EventPasswordChanged, alice.ID))
+	if err != nil {
+		t.Fatalf("UpdateUser = %v, want nil", err)
+	}
+	checkSameIDs(t, "UpdateUser revoked", revoked, []string{l1.ID, l3.ID})
+	checkGone(t, s, l1)
+	checkGone(t, s, l3)
+	checkKept(t, s, l2)
+	checkKept(t, s, b1)
+	got, err := s.UserByID(t.Context(), alice.ID)
+	if err != nil {
+		t.Fatalf("UserByID = %v, want nil", err)
+	}
+	checkUser(t, "UserByID after UpdateUser", got, alice)
+	if types := auditTypes(t, s, alice.ID); len(types) == 0 || types[0] != gatehouse.EventPasswordChanged {
+		t.Errorf("audit types = %q, want %q first", types, gatehouse.EventPasswordChanged)
+	}
+}
+
+func testUpdateUserNotFound(t *testing.T, s gatehouse.Store) {
+	alice := newUser("user-alice")
+	createUser(t, s, alice)
+	l := newSession("login-1", alice.ID, t0)
+	createLogin(t, s, l)
+	before := auditTypes(t, s, "")
+
+	// Nothing is written when the user is missing, even what would have
+	// succeeded on its own: the revocation and the events.
+	ghost := newUser("user-ghost")
+	r := &gatehouse.Revocation{UserID: alice.ID, Reason: gatehouse.ReasonRevoked, At: t0}
+	revoked, err := s.UpdateUser(t.Context(), ghost, r,
+		newEvent(gatehouse.EventUserDisabled, ghost.ID), newEvent(gatehouse.EventUserDisabled, alice.ID))
+	checkCode(t, "UpdateUser of a missing user", err, gatehouse.CodeNotFound)
+	checkIDs(t, "UpdateUser revoked", revoked, nil)
+	checkKept(t, s, l)
+	checkIDs(t, "audit types", auditTypes(t, s, ""), before)
+}

@@ -1,0 +1,49 @@
+package gatehouse
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// User is an account. PasswordHash is an argon2id PHC string; it never
+// leaves the server.
+type User struct {
+	ID           string
+	Email        string // normalised: trimmed and lower case
+	PasswordHash string
+	Roles        []string
+	Disabled     bool
+	CreatedAt    time.Time
+}
+
+// MaxEmailLength is the longest email address accepted (RFC 5321's path
+// limit less the angle brackets).
+const MaxEmailLength = 254
+
+// NormalizeEmail trims and lower-cases an address and checks that it is a
+// plain addr-spec of sane length. Addresses are matched case-insensitively,
+// so the normalised form is what is stored and looked up.
+func NormalizeEmail(s string) (string, error) {
+	bad := Errorf(CodeInvalidEmail, "email must be a plain address such as name@example.com")
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" || len(s) > MaxEmailLength || !utf8.ValidString(s) {
+		return "", bad
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f {
+			return "", bad
+		}
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return "", bad
+	}
+	at := strings.LastIndexByte(s, '@')
+	local, domain := s[:at], s[at+1:]
+	if len(local) > 64 || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+		return "", bad
+	}
+	return s, nil
+}
