@@ -27,8 +27,11 @@ const MaxEmailLength = 254
 // so the normalised form is what is stored and looked up.
 func NormalizeEmail(s string) (string, error) {
 	bad := Errorf(CodeInvalidEmail, "email must be a plain address such as name@example.com")
+	if !utf8.ValidString(s) {
+		return "", bad
+	}
 	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" || len(s) > MaxEmailLength || !utf8.ValidString(s) {
+	if s == "" || len(s) > MaxEmailLength {
 		return "", bad
 	}
 	for _, r := range s {

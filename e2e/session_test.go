@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -52,11 +53,12 @@ func TestSessionFlowThroughBinary(t *testing.T) {
 	}
 }
 
-func TestNonDevCookieIsHostPrefixed(t *testing.T) {
+// Without --dev the cookie is __Host- and Secure; --log-format json logs
+// one JSON object a line.
+func TestProductionDefaults(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "g.db")
 	addr := freeAddr(t)
-	// Start without --dev: the cookie is __Host- and Secure.
-	srv := startArgs(t, db, addr, "serve", "--addr", addr, "--db", db)
+	srv := startArgs(t, db, addr, "serve", "--addr", addr, "--db", db, "--log-format", "json")
 	c := newClient()
 	srv.want(srv.call(c, "POST", "/v1/users", map[string]string{"email": "ada@example.com", "password": password}), 201, "")
 	r := srv.call(c, "POST", "/v1/login", map[string]any{"email": "ada@example.com", "password": password, "mode": "session"})
@@ -68,6 +70,19 @@ func TestNonDevCookieIsHostPrefixed(t *testing.T) {
 	}
 	if strings.Contains(sc, "Domain=") {
 		t.Errorf("__Host- cookie with a Domain: %q", sc)
+	}
+	var requests int
+	for _, line := range lines(srv.logs.String()) {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		if rec["msg"] == "request" && rec["path"] == "/v1/login" && rec["status"] == float64(200) {
+			requests++
+		}
+	}
+	if requests != 1 {
+		t.Errorf("found %d JSON request lines for the login, want 1:\n%s", requests, srv.logs)
 	}
 }
 

@@ -3,9 +3,12 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"github.com/gatehouse/gatehouse/password"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/sqlite"
@@ -207,5 +210,43 @@ func TestAuditAndLogs(t *testing.T) {
 		if strings.Contains(logs, s) {
 			t.Errorf("the log contains a secret %q", s)
 		}
+	}
+}
+
+// A burst of logins beyond the hashing bound queues briefly, then gets 503
+// with Retry-After instead of exhausting memory.
+func TestHashingBoundAnswers503(t *testing.T) {
+	slow := password.Params{Memory: 32 << 10, Time: 4, Threads: 1, SaltLen: 16, KeyLen: 32}
+	e := newEnv(t, options{svc: gatehouse.Config{Hasher: password.NewHasher(slow, 1, 10*time.Millisecond)}})
+	e.register("ada@example.com")
+	const n = 6
+	results := make(chan response, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results <- e.do(e.client(), "POST", "/v1/login", map[string]any{"email": "ada@example.com", "password": pw, "mode": "session"})
+		}()
+	}
+	wg.Wait()
+	close(results)
+	var ok, busy int
+	for r := range results {
+		switch r.status {
+		case 200:
+			ok++
+		case 503:
+			busy++
+			wantProblem(t, r, 503, "unavailable")
+			if r.header.Get("Retry-After") == "" {
+				t.Error("503 without Retry-After")
+			}
+		default:
+			t.Errorf("unexpected %d %s", r.status, r.body)
+		}
+	}
+	if ok == 0 || busy == 0 {
+		t.Errorf("%d succeeded and %d were refused as busy; want some of each", ok, busy)
 	}
 }
