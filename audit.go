@@ -13,13 +13,16 @@ type AuditEvent struct {
 
 // Audit event types.
 const (
-	EventUserCreated      = "user.created"
-	EventLoginSucceeded   = "login.succeeded"
-	EventLoginFailed      = "login.failed"
-	EventLogout           = "logout"
-	EventSessionRevoked   = "session.revoked"
-	EventPasswordChanged  = "password.changed"
-	EventUserDisabled     = "user.disabled"
-	EventUserEnabled      = "user.enabled"
-	EventUserRolesChanged = "user.roles_changed"
+	EventUserCreated        = "user.created"
+	EventLoginSucceeded     = "login.succeeded"
+	EventLoginFailed        = "login.failed"
+	EventLogout             = "logout"
+	EventSessionRevoked     = "session.revoked"
+	EventPasswordChanged    = "password.changed"
+	EventUserDisabled       = "user.disabled"
+	EventUserEnabled        = "user.enabled"
+	EventUserRolesChanged   = "user.roles_changed"
+	EventTokenRefreshed     = "token.refreshed"
+	EventRefreshTokenReused = "refresh_token.reused"
+	EventKeysRotated        = "keys.rotated"
 )

@@ -57,3 +57,41 @@ const (
 	ReasonPasswordChanged = "password_changed"
 	ReasonUserDisabled    = "user_disabled"
 )
+
+// ReasonRolesChanged marks a feed entry that revokes no login: the user's
+// roles changed, so access tokens that carry the old roles are stale.
+const ReasonRolesChanged = "roles_changed"
+
+// ReasonRefreshTokenReused is the revocation of a login whose retired
+// refresh token was presented again (presumed theft).
+const ReasonRefreshTokenReused = "refresh_token_reused"
+
+// RevocationEvent is one entry of the revocation feed. LoginID is empty for
+// a ReasonRolesChanged entry.
+type RevocationEvent struct {
+	Seq     int64
+	LoginID string
+	UserID  string
+	Reason  string
+	At      time.Time
+}
+
+// RefreshToken is a token login's refresh token, known only by its hash.
+// UsedAt is zero while the token is unused; a used token is kept so that
+// presenting it again is recognised as reuse.
+type RefreshToken struct {
+	Hash      []byte
+	LoginID   string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time
+}
+
+// SigningKey is a token signing key as stored: the private key in PKCS#8,
+// sealed with the deployment secret.
+type SigningKey struct {
+	ID        string
+	Alg       string
+	Sealed    []byte
+	CreatedAt time.Time
+}

@@ -41,7 +41,10 @@ type LoginStore interface {
 	TouchLogin(ctx context.Context, id string, seen, idleExpires time.Time) error
 	// RevokeLogins removes the logins r selects, only ever among r.UserID's,
 	// adds them to the revocation feed, and records ev when at least one
-	// was revoked. It returns the revoked ids.
+	// was revoked. It returns the revoked ids. A Revocation whose Reason is
+	// ReasonRolesChanged revokes nothing, whatever LoginID and KeepLoginID
+	// say: it adds one feed entry for the user with an empty login id and
+	// always records ev (UpdateUser honours this too).
 	RevokeLogins(ctx context.Context, r Revocation, ev AuditEvent) ([]string, error)
 	// DeleteExpiredLogins removes logins whose absolute or idle deadline
 	// has passed at now, and returns how many.
@@ -57,11 +60,50 @@ type AuditStore interface {
 	ListAudit(ctx context.Context, userID string, limit int) ([]AuditEvent, error)
 }
 
+// TokenStore keeps the refresh tokens of token logins.
+type TokenStore interface {
+	// CreateTokenLogin inserts a token login with its first refresh token
+	// and records ev, in one transaction.
+	CreateTokenLogin(ctx context.Context, l Login, rt RefreshToken, ev AuditEvent) error
+	// RefreshToken returns the refresh token with that hash with its login
+	// and user, or CodeNotFound (also when its login was revoked).
+	RefreshToken(ctx context.Context, hash []byte) (RefreshToken, Login, User, error)
+	// RotateRefreshToken marks the token with that hash used at
+	// next.CreatedAt if it is still unused, inserts next, sets the login's
+	// last_seen_at to next.CreatedAt and records ev, in one transaction.
+	// It reports false and changes nothing when the token was already used
+	// or is gone: of many concurrent rotations of one token, one wins.
+	RotateRefreshToken(ctx context.Context, hash []byte, next RefreshToken, ev AuditEvent) (bool, error)
+}
+
+// KeyStore keeps token signing keys.
+type KeyStore interface {
+	// CreateKey inserts a signing key and records ev.
+	CreateKey(ctx context.Context, k SigningKey, ev AuditEvent) error
+	// ListKeys returns every key, newest first; keys with the same
+	// CreatedAt come in reverse order of creation.
+	ListKeys(ctx context.Context) ([]SigningKey, error)
+	// DeleteKey removes a key that can no longer have valid tokens.
+	// Deleting a missing key is not an error (several servers may race).
+	DeleteKey(ctx context.Context, id string) error
+}
+
+// RevocationFeed reads the revocation feed.
+type RevocationFeed interface {
+	// RevocationsAfter returns up to limit entries with Seq > after and
+	// At >= since, in Seq order. Entries must become visible in Seq order
+	// (a reader never sees Seq n+1 before n), or a reader would skip one.
+	RevocationsAfter(ctx context.Context, after int64, since time.Time, limit int) ([]RevocationEvent, error)
+}
+
 // Store is everything the Service needs from storage.
 type Store interface {
 	UserStore
 	LoginStore
 	AuditStore
+	TokenStore
+	KeyStore
+	RevocationFeed
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 }

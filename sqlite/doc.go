@@ -12,6 +12,9 @@
 // migrations/, numbered SQL files applied in order by Open and Migrate and
 // embedded in the binary.
 //
+// A login's refresh tokens are deleted with it by a foreign key cascade,
+// whichever way it goes (revoked, its user's password changed, expired).
+//
 // Driver failures come back as gatehouse errors: a missing row is
 // CodeNotFound, a taken email CodeEmailTaken, and anything else, a read-only
 // or closed database included, CodeUnavailable.

@@ -19,3 +19,9 @@ func (s *Store) InsertLogins(ctx context.Context, logins []gatehouse.Login) erro
 		return nil
 	})
 }
+
+// The two forms of RevocationsAfter's query, for a test of their plans.
+const (
+	RevocationsBySeq   = revocationsBySeq
+	RevocationsBySince = revocationsBySince
+)

@@ -134,12 +134,17 @@ func (s *Store) TouchLogin(ctx context.Context, id string, seen, idleExpires tim
 // RevokeLogins removes the logins r selects, only ever among r.UserID's,
 // adds one row per revoked login to the revocation feed, and records ev
 // when at least one was revoked, all in one transaction. It returns the
-// revoked ids in id order.
+// revoked ids in id order. Their refresh tokens go with them.
+//
+// A Revocation whose Reason is gatehouse.ReasonRolesChanged revokes no
+// login whatever its LoginID and KeepLoginID: it adds one feed row for
+// r.UserID with an empty login id, records ev and returns no ids.
 func (s *Store) RevokeLogins(ctx context.Context, r gatehouse.Revocation, ev gatehouse.AuditEvent) ([]string, error) {
 	var revoked []string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if revoked, err = revokeLogins(ctx, tx, r); err != nil || len(revoked) == 0 {
+		revoked, err = revokeLogins(ctx, tx, r)
+		if err != nil || (len(revoked) == 0 && r.Reason != gatehouse.ReasonRolesChanged) {
 			return err
 		}
 		return recordAudit(ctx, tx, ev)
@@ -151,8 +156,16 @@ func (s *Store) RevokeLogins(ctx context.Context, r gatehouse.Revocation, ev gat
 }
 
 // revokeLogins deletes the logins r selects and adds them to the
-// revocation feed. Ids are never empty, so an empty KeepLoginID keeps none.
+// revocation feed; for ReasonRolesChanged it deletes none and adds one
+// entry with an empty login id. Ids are never empty, so an empty
+// KeepLoginID keeps none.
 func revokeLogins(ctx context.Context, tx *sql.Tx, r gatehouse.Revocation) ([]string, error) {
+	if r.Reason == gatehouse.ReasonRolesChanged {
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO revocations (login_id, user_id, reason, at) VALUES ('', ?, ?, ?)`,
+			r.UserID, r.Reason, unixNano(r.At))
+		return nil, err
+	}
 	query := `DELETE FROM logins WHERE user_id = ? AND id <> ? RETURNING id`
 	arg := r.KeepLoginID
 	if r.LoginID != "" {
@@ -187,8 +200,9 @@ func revokeLogins(ctx context.Context, tx *sql.Tx, r gatehouse.Revocation) ([]st
 }
 
 // DeleteExpiredLogins removes logins whose absolute or idle deadline has
-// passed at now, and returns how many. Expiry adds nothing to the
-// revocation feed: every holder can see a deadline pass.
+// passed at now, with their refresh tokens, and returns how many logins.
+// Expiry adds nothing to the revocation feed: every holder can see a
+// deadline pass.
 func (s *Store) DeleteExpiredLogins(ctx context.Context, now time.Time) (int, error) {
 	n := unixNano(now)
 	res, err := s.write.ExecContext(ctx,

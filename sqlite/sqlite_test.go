@@ -72,6 +72,27 @@ func event(typ, userID string) gatehouse.AuditEvent {
 	return gatehouse.AuditEvent{At: t0, Type: typ, UserID: userID}
 }
 
+func tokenLogin(id, userID string) gatehouse.Login {
+	return gatehouse.Login{ID: id, UserID: userID, Mode: gatehouse.ModeToken, CreatedAt: t0, ExpiresAt: t0.Add(24 * time.Hour)}
+}
+
+// refresh returns an unused refresh token of a login; name tells its hash
+// apart.
+func refresh(name, loginID string, created time.Time) gatehouse.RefreshToken {
+	h := sha256.Sum256([]byte("refresh token " + name))
+	return gatehouse.RefreshToken{Hash: h[:], LoginID: loginID, CreatedAt: created, ExpiresAt: created.Add(24 * time.Hour)}
+}
+
+// count returns the result of a count(*) query on the raw database.
+func count(t *testing.T, db *sql.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRowContext(t.Context(), query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
 func TestMigrate(t *testing.T) {
 	ctx := t.Context()
 	path := newPath(t)
@@ -99,11 +120,15 @@ func TestMigrate(t *testing.T) {
 	if got != want {
 		t.Errorf("schema version = %d, want %d", got, want)
 	}
-	for _, table := range []string{"users", "logins", "revocations", "audit_events"} {
-		var n int
-		err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?`, table).Scan(&n)
-		if err != nil || n != 1 {
-			t.Errorf("table %s: count %d, %v; want 1, nil", table, n, err)
+	for _, table := range []string{"users", "logins", "revocations", "audit_events", "refresh_tokens", "signing_keys"} {
+		// STRICT, so a value of the wrong type is refused, not converted.
+		if n := count(t, db, `SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name = ? AND strict`, table); n != 1 {
+			t.Errorf("STRICT table %s: count %d, want 1", table, n)
+		}
+	}
+	for _, index := range []string{"refresh_tokens_login_id", "revocations_at"} {
+		if n := count(t, db, `SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?`, index); n != 1 {
+			t.Errorf("index %s: count %d, want 1", index, n)
 		}
 	}
 }
@@ -170,8 +195,8 @@ func TestPragmas(t *testing.T) {
 	}
 }
 
-// TestRevocationFeed checks the rows that revoking adds to the feed, which
-// the store does not read back yet.
+// TestRevocationFeed checks the rows that revoking adds to the feed, under
+// the store, which storetest checks through RevocationsAfter.
 func TestRevocationFeed(t *testing.T) {
 	ctx := t.Context()
 	path := newPath(t)
@@ -192,6 +217,10 @@ func TestRevocationFeed(t *testing.T) {
 	r = gatehouse.Revocation{UserID: u.ID, Reason: gatehouse.ReasonPasswordChanged, At: t0.Add(time.Second)}
 	if _, err := s.UpdateUser(ctx, u, &r, event(gatehouse.EventPasswordChanged, u.ID)); err != nil {
 		t.Fatalf("UpdateUser = %v, want nil", err)
+	}
+	r = gatehouse.Revocation{UserID: u.ID, Reason: gatehouse.ReasonRolesChanged, At: t0.Add(2 * time.Second)}
+	if _, err := s.RevokeLogins(ctx, r, event(gatehouse.EventUserRolesChanged, u.ID)); err != nil {
+		t.Fatalf("RevokeLogins = %v, want nil", err)
 	}
 	// Expiry is not revocation: it adds nothing to the feed.
 	if err := s.CreateLogin(ctx, session("login-4", u.ID), event(gatehouse.EventLoginSucceeded, u.ID)); err != nil {
@@ -222,6 +251,7 @@ func TestRevocationFeed(t *testing.T) {
 		fmt.Sprintf("login-2 user-alice logout %d", t0.UnixNano()),
 		fmt.Sprintf("login-1 user-alice password_changed %d", t0.Add(time.Second).UnixNano()),
 		fmt.Sprintf("login-3 user-alice password_changed %d", t0.Add(time.Second).UnixNano()),
+		fmt.Sprintf(" user-alice roles_changed %d", t0.Add(2*time.Second).UnixNano()),
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("revocations = %q, want %q", got, want)
@@ -250,6 +280,19 @@ func calls(u gatehouse.User, l gatehouse.Login) []struct {
 		{"LoginByID", false, func(ctx context.Context, s gatehouse.Store) error { _, err := s.LoginByID(ctx, l.ID); return err }},
 		{"ListLogins", false, func(ctx context.Context, s gatehouse.Store) error { _, err := s.ListLogins(ctx, u.ID, t0); return err }},
 		{"ListAudit", false, func(ctx context.Context, s gatehouse.Store) error { _, err := s.ListAudit(ctx, "", 10); return err }},
+		{"RefreshToken", false, func(ctx context.Context, s gatehouse.Store) error {
+			_, _, _, err := s.RefreshToken(ctx, refresh("first", "login-token", t0).Hash)
+			return err
+		}},
+		{"ListKeys", false, func(ctx context.Context, s gatehouse.Store) error { _, err := s.ListKeys(ctx); return err }},
+		{"RevocationsAfter", false, func(ctx context.Context, s gatehouse.Store) error {
+			_, err := s.RevocationsAfter(ctx, 1, t0, 10)
+			return err
+		}},
+		{"RevocationsAfter without a position", false, func(ctx context.Context, s gatehouse.Store) error {
+			_, err := s.RevocationsAfter(ctx, 0, t0, 10)
+			return err
+		}},
 		{"CreateUser", true, func(ctx context.Context, s gatehouse.Store) error {
 			return s.CreateUser(ctx, user("user-new"), event(gatehouse.EventUserCreated, "user-new"))
 		}},
@@ -275,11 +318,26 @@ func calls(u gatehouse.User, l gatehouse.Login) []struct {
 		{"RecordAudit", true, func(ctx context.Context, s gatehouse.Store) error {
 			return s.RecordAudit(ctx, event(gatehouse.EventLoginFailed, u.ID))
 		}},
+		{"CreateTokenLogin", true, func(ctx context.Context, s gatehouse.Store) error {
+			l := tokenLogin("login-token-new", u.ID)
+			return s.CreateTokenLogin(ctx, l, refresh("new", l.ID, t0), event(gatehouse.EventLoginSucceeded, u.ID))
+		}},
+		{"RotateRefreshToken", true, func(ctx context.Context, s gatehouse.Store) error {
+			next := refresh("next", "login-token", t0.Add(time.Minute))
+			_, err := s.RotateRefreshToken(ctx, refresh("first", "login-token", t0).Hash, next, event(gatehouse.EventTokenRefreshed, u.ID))
+			return err
+		}},
+		{"CreateKey", true, func(ctx context.Context, s gatehouse.Store) error {
+			k := gatehouse.SigningKey{ID: "key-new", Alg: "EdDSA", Sealed: []byte("sealed"), CreatedAt: t0}
+			return s.CreateKey(ctx, k, event(gatehouse.EventKeysRotated, ""))
+		}},
+		{"DeleteKey", true, func(ctx context.Context, s gatehouse.Store) error { return s.DeleteKey(ctx, "key-1") }},
 	}
 }
 
-// filled returns the path of a closed database with one user, one login
-// and one audit event.
+// filled returns the path of a closed database with one user, her session
+// l, her token login "login-token" with the refresh token "first", a
+// signing key "key-1", a revocation and audit events.
 func filled(t *testing.T) (path string, u gatehouse.User, l gatehouse.Login) {
 	t.Helper()
 	path = newPath(t)
@@ -293,6 +351,18 @@ func filled(t *testing.T) (path string, u gatehouse.User, l gatehouse.Login) {
 	}
 	if err := s.CreateLogin(t.Context(), l, event(gatehouse.EventLoginSucceeded, u.ID)); err != nil {
 		t.Fatalf("CreateLogin = %v, want nil", err)
+	}
+	tok := tokenLogin("login-token", u.ID)
+	if err := s.CreateTokenLogin(t.Context(), tok, refresh("first", tok.ID, t0), event(gatehouse.EventLoginSucceeded, u.ID)); err != nil {
+		t.Fatalf("CreateTokenLogin = %v, want nil", err)
+	}
+	k := gatehouse.SigningKey{ID: "key-1", Alg: "EdDSA", Sealed: []byte("sealed"), CreatedAt: t0}
+	if err := s.CreateKey(t.Context(), k, event(gatehouse.EventKeysRotated, "")); err != nil {
+		t.Fatalf("CreateKey = %v, want nil", err)
+	}
+	r := gatehouse.Revocation{UserID: u.ID, Reason: gatehouse.ReasonRolesChanged, At: t0}
+	if _, err := s.RevokeLogins(t.Context(), r, event(gatehouse.EventUserRolesChanged, u.ID)); err != nil {
+		t.Fatalf("RevokeLogins = %v, want nil", err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close = %v, want nil", err)

@@ -77,7 +77,9 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]gateh
 // UpdateUser writes u's password hash, roles and disabled flag, revokes
 // the logins that revoke selects when it is not nil, and records events,
 // all in one transaction. It returns the revoked ids, or CodeNotFound
-// (having changed nothing) when the user does not exist.
+// (having changed nothing) when the user does not exist. A revoke whose
+// Reason is gatehouse.ReasonRolesChanged revokes no login and adds one
+// feed entry with an empty login id, as in RevokeLogins.
 func (s *Store) UpdateUser(ctx context.Context, u gatehouse.User, revoke *gatehouse.Revocation, events ...gatehouse.AuditEvent) ([]string, error) {
 	roles, err := encodeRoles(u.Roles)
 	if err != nil {
