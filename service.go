@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse/gatehouse/password"
@@ -49,6 +50,8 @@ type Config struct {
 	CacheTTL time.Duration
 	// Throttle, when set, limits login attempts.
 	Throttle Throttle
+	// Tokens, when set, turns token mode on.
+	Tokens *TokenConfig
 }
 
 // Throttle limits password guessing. It is consulted before a login is
@@ -68,10 +71,14 @@ type Service struct {
 	hasher *password.Hasher
 	log    *slog.Logger
 	cache  *sessionCache
+	tok    *tokens // nil when token mode is off
+
+	// feedCursor is the last revocation feed entry this server applied.
+	feedCursor atomic.Int64
 }
 
-// NewService returns a Service over store.
-func NewService(store Store, cfg Config) *Service {
+// NewService returns a Service over store. Call Start before serving.
+func NewService(store Store, cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -91,7 +98,15 @@ func NewService(store Store, cfg Config) *Service {
 	cfg.SessionMax = orDefault(cfg.SessionMax, DefaultSessionMax)
 	cfg.RememberMax = orDefault(cfg.RememberMax, DefaultRememberMax)
 	cfg.CacheTTL = orDefault(cfg.CacheTTL, DefaultCacheTTL)
-	return &Service{store: store, cfg: cfg, hasher: cfg.Hasher, log: cfg.Logger, cache: newSessionCache()}
+	s := &Service{store: store, cfg: cfg, hasher: cfg.Hasher, log: cfg.Logger, cache: newSessionCache()}
+	if cfg.Tokens != nil {
+		t, err := newTokens(*cfg.Tokens, s.now)
+		if err != nil {
+			return nil, err
+		}
+		s.tok = t
+	}
+	return s, nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {
@@ -136,7 +151,7 @@ func (s *Service) CreateUser(ctx context.Context, email, pw string, roles []stri
 		return User{}, err
 	}
 	now := s.now()
-	u := User{ID: newID(), Email: email, PasswordHash: hash, Roles: slices.Clone(roles), CreatedAt: now}
+	u := User{ID: newID(), Email: email, PasswordHash: hash, Roles: sortedRoles(roles), CreatedAt: now}
 	ev := AuditEvent{At: now, Type: EventUserCreated, UserID: u.ID, IP: c.IP}
 	if err := s.store.CreateUser(ctx, u, ev); err != nil {
 		return User{}, err
@@ -155,18 +170,20 @@ type LoginRequest struct {
 }
 
 // LoginResult is a successful sign-in. Secret is the cookie secret of a
-// session login: it is returned once and only its hash is kept.
+// session login, Tokens the tokens of a token login: each is returned once
+// and only hashes are kept.
 type LoginResult struct {
 	User   User
 	Login  Login
 	Secret string
+	Tokens TokenPair
 }
 
 // Login checks a password and starts a login. A wrong email and a wrong
 // password give the same error after about the same work: an unknown email
 // is checked against a dummy hash.
 func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, error) {
-	if req.Mode != ModeSession {
+	if req.Mode != ModeSession && req.Mode != ModeToken {
 		return LoginResult{}, Errorf(CodeInvalidRequest, `mode must be "session" or "token"`)
 	}
 	device := req.Device
@@ -201,6 +218,9 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		device = DeviceName(req.Client.UserAgent)
 	}
 	now := s.now()
+	if req.Mode == ModeToken {
+		return s.loginTokens(ctx, u, req, device, now)
+	}
 	max := s.cfg.SessionMax
 	if req.Remember {
 		max = s.cfg.RememberMax
@@ -351,8 +371,17 @@ func (s *Service) revoke(ctx context.Context, r Revocation, ev AuditEvent) ([]st
 	r.At = s.now()
 	ev.At = r.At
 	ids, err := s.store.RevokeLogins(ctx, r, ev)
-	s.cache.drop(ids...)
+	s.forget(r.At, ids...)
 	return ids, err
+}
+
+// forget makes revoked logins unusable on this server at once: their
+// cached sessions are dropped and their access tokens refused.
+func (s *Service) forget(at time.Time, ids ...string) {
+	s.cache.drop(ids...)
+	if s.tok != nil {
+		s.tok.revoke(at, ids...)
+	}
 }
 
 // ChangePassword sets a new password after checking the current one, and
@@ -384,7 +413,7 @@ func (s *Service) setPassword(ctx context.Context, u User, pw, keep string, c Cl
 	now := s.now()
 	r := &Revocation{UserID: u.ID, KeepLoginID: keep, Reason: ReasonPasswordChanged, At: now}
 	ids, err := s.store.UpdateUser(ctx, u, r, AuditEvent{At: now, Type: EventPasswordChanged, UserID: u.ID, IP: c.IP})
-	s.cache.drop(ids...)
+	s.forget(now, ids...)
 	return err
 }
 
@@ -418,7 +447,7 @@ func (s *Service) SetDisabled(ctx context.Context, userID string, disabled bool,
 		r = &Revocation{UserID: u.ID, Reason: ReasonUserDisabled, At: now}
 	}
 	ids, err := s.store.UpdateUser(ctx, u, r, ev)
-	s.cache.drop(ids...)
+	s.forget(now, ids...)
 	s.cache.dropUser(u.ID)
 	return u, err
 }
@@ -433,11 +462,22 @@ func (s *Service) SetRoles(ctx context.Context, userID string, roles []string, c
 		return User{}, err
 	}
 	old := u.Roles
-	u.Roles = slices.Compact(slices.Sorted(slices.Values(roles)))
+	u.Roles = sortedRoles(roles)
+	now := s.now()
 	detail := fmt.Sprintf("from=%v to=%v", old, u.Roles)
-	_, err = s.store.UpdateUser(ctx, u, nil, AuditEvent{At: s.now(), Type: EventUserRolesChanged, UserID: u.ID, IP: c.IP, Detail: detail})
+	r := &Revocation{UserID: u.ID, Reason: ReasonRolesChanged, At: now}
+	if _, err = s.store.UpdateUser(ctx, u, r, AuditEvent{At: now, Type: EventUserRolesChanged, UserID: u.ID, IP: c.IP, Detail: detail}); err != nil {
+		return User{}, err
+	}
 	s.cache.dropUser(u.ID)
-	return u, err
+	if s.tok != nil {
+		s.tok.setRoles(u.ID, u.Roles, now)
+	}
+	return u, nil
+}
+
+func sortedRoles(roles []string) []string {
+	return slices.Compact(slices.Sorted(slices.Values(roles)))
 }
 
 func (s *Service) checkRoles(roles []string) error {
@@ -469,23 +509,123 @@ func (s *Service) CleanupExpired(ctx context.Context) (int, error) {
 	return s.store.DeleteExpiredLogins(ctx, s.now())
 }
 
-// RunCleanup calls CleanupExpired every interval until ctx ends.
-func (s *Service) RunCleanup(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if n, err := s.CleanupExpired(ctx); err != nil {
-			s.log.Warn("removing expired logins failed", "err", err)
-		} else if n > 0 {
-			s.log.Info("removed expired logins", "count", n)
+// Start prepares the service before it serves. In token mode it makes
+// sure a signing key of the configured algorithm exists and loads the
+// keys. It then reads the recent revocation feed, so that logins revoked
+// while this server was down stay refused.
+func (s *Service) Start(ctx context.Context) error {
+	if err := s.Sync(ctx); err != nil {
+		return err
+	}
+	if s.tok != nil {
+		if k := s.tok.signing.Load(); k == nil || k.Alg != s.tok.cfg.Alg {
+			if _, err := s.RotateKeys(ctx, Client{IP: "startup"}); err != nil {
+				return err
+			}
 		}
-		s.cache.sweep(s.now())
+	}
+	return nil
+}
+
+// Sync applies what other processes changed in the store since the last
+// call: the revocation feed and, in token mode, the signing keys (a
+// rotation, or an old key whose tokens have all expired). Run calls it
+// every second.
+func (s *Service) Sync(ctx context.Context) error {
+	if err := s.pollFeed(ctx); err != nil {
+		return err
+	}
+	if s.tok != nil {
+		return s.loadKeys(ctx)
+	}
+	return nil
+}
+
+// Background intervals: how often a server looks for changes made by
+// other processes on the same store, and how often it cleans up.
+const (
+	pollEvery    = time.Second
+	cleanupEvery = time.Minute
+)
+
+// Run keeps the service current until ctx ends: every second it applies
+// the revocation feed and reloads the signing keys (so a revocation, a
+// role change or a key rotation made by the CLI or another server is
+// honoured within about a second); every minute it removes expired logins
+// and forgets what no valid credential can need any more.
+func (s *Service) Run(ctx context.Context) {
+	poll := time.NewTicker(pollEvery)
+	defer poll.Stop()
+	lastCleanup := time.Time{}
+	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-poll.C:
+		}
+		if err := s.Sync(ctx); err != nil {
+			s.log.Warn("reading changes from the store failed", "err", err)
+		}
+		if now := time.Now(); now.Sub(lastCleanup) >= cleanupEvery {
+			lastCleanup = now
+			if n, err := s.CleanupExpired(ctx); err != nil {
+				s.log.Warn("removing expired logins failed", "err", err)
+			} else if n > 0 {
+				s.log.Info("removed expired logins", "count", n)
+			}
+			s.cache.sweep(s.now())
+			if s.tok != nil {
+				s.tok.sweep(s.now())
+			}
 		}
 	}
+}
+
+// feedPage is how many feed entries one read returns.
+const feedPage = 1000
+
+// pollFeed applies the revocation feed entries this server has not seen:
+// revoked logins are dropped from the session cache and refused as
+// tokens; a role change marks tokens with the old roles stale.
+func (s *Service) pollFeed(ctx context.Context) error {
+	window := 2 * s.cfg.CacheTTL
+	if s.tok != nil {
+		window = s.tok.window()
+	}
+	since := s.now().Add(-window)
+	for {
+		events, err := s.store.RevocationsAfter(ctx, s.feedCursor.Load(), since, feedPage)
+		if err != nil {
+			return err
+		}
+		for _, ev := range events {
+			switch {
+			case ev.LoginID != "":
+				s.forget(ev.At, ev.LoginID)
+			case ev.Reason == ReasonRolesChanged:
+				s.cache.dropUser(ev.UserID)
+				if s.tok != nil {
+					u, err := s.store.UserByID(ctx, ev.UserID)
+					if err != nil && ErrorCode(err) != CodeNotFound {
+						return err
+					}
+					s.tok.setRoles(ev.UserID, u.Roles, ev.At)
+				}
+			}
+			s.feedCursor.Store(ev.Seq)
+		}
+		if len(events) < feedPage {
+			return nil
+		}
+	}
+}
+
+// Me returns the principal's account as stored now.
+func (s *Service) Me(ctx context.Context, p Principal) (User, error) {
+	if p.Login.Mode == ModeSession {
+		return p.User, nil
+	}
+	return s.store.UserByID(ctx, p.User.ID)
 }
 
 func (s *Service) audit(ctx context.Context, ev AuditEvent) {

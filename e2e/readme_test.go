@@ -17,12 +17,23 @@ func TestReadmeWalkthrough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, block, ok := strings.Cut(string(readme), "<!-- walkthrough -->")
-	block, _, ok2 := strings.Cut(block, "<!-- /walkthrough -->")
-	if !ok || !ok2 {
+	// Every block between walk-through markers, in order, as one script.
+	var script string
+	rest := string(readme)
+	for {
+		_, block, ok := strings.Cut(rest, "<!-- walkthrough -->")
+		if !ok {
+			break
+		}
+		block, rest, ok = strings.Cut(block, "<!-- /walkthrough -->")
+		if !ok {
+			t.Fatal("README.md has an unclosed walk-through block")
+		}
+		script += strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(block), "```sh"), "```") + "\n"
+	}
+	if script == "" {
 		t.Fatal("README.md has no walk-through block")
 	}
-	script := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(block), "```sh"), "```")
 	s := start(t, "")
 	script = strings.ReplaceAll(script, "http://127.0.0.1:8080", s.url)
 
@@ -39,6 +50,9 @@ func TestReadmeWalkthrough(t *testing.T) {
 		`"sessions":[{`,             // sessions
 		"204",                       // logout
 		`"code":"unauthenticated"`,  // the old cookie
+		`"mode":"token"`,            // me with the bearer token
+		`"token_type":"Bearer"`,     // refresh
+		`"keys":[{`,                 // jwks
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("walk-through output lacks %s:\n%s", want, got)

@@ -71,19 +71,20 @@ func TestProductionDefaults(t *testing.T) {
 	if strings.Contains(sc, "Domain=") {
 		t.Errorf("__Host- cookie with a Domain: %q", sc)
 	}
-	var requests int
-	for _, line := range lines(srv.logs.String()) {
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
+	// The request line is written once the response has gone out.
+	eventually(t, 5*time.Second, "one JSON request line for the login", func() bool {
+		var requests int
+		for _, line := range lines(srv.logs.String()) {
+			var rec map[string]any
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatalf("log line is not JSON: %q", line)
+			}
+			if rec["msg"] == "request" && rec["path"] == "/v1/login" && rec["status"] == float64(200) {
+				requests++
+			}
 		}
-		if rec["msg"] == "request" && rec["path"] == "/v1/login" && rec["status"] == float64(200) {
-			requests++
-		}
-	}
-	if requests != 1 {
-		t.Errorf("found %d JSON request lines for the login, want 1:\n%s", requests, srv.logs)
-	}
+		return requests == 1
+	})
 }
 
 func TestCLI(t *testing.T) {

@@ -2,10 +2,12 @@ package httpapi_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"github.com/gatehouse/gatehouse/token"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -64,7 +66,10 @@ func BenchmarkSessionCheck(b *testing.B) {
 	}
 	defer st.Close()
 	secrets := seedSessions(b, st, liveSessions)
-	svc := gatehouse.NewService(st, gatehouse.Config{})
+	svc, err := gatehouse.NewService(st, gatehouse.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
 	h := httpapi.NewServer(svc, nil, httpapi.Config{Dev: true})
 	check := func(b *testing.B, secret func(i int) string) {
 		b.ReportAllocs()
@@ -100,7 +105,10 @@ func BenchmarkLogin(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	svc := gatehouse.NewService(st, gatehouse.Config{Hasher: password.NewHasher(password.DefaultParams, 0, time.Minute)})
+	svc, err := gatehouse.NewService(st, gatehouse.Config{Hasher: password.NewHasher(password.DefaultParams, 0, time.Minute)})
+	if err != nil {
+		b.Fatal(err)
+	}
 	if _, err := svc.Register(context.Background(), "bench@example.com", pw, gatehouse.Client{}); err != nil {
 		b.Fatal(err)
 	}
@@ -115,4 +123,125 @@ func BenchmarkLogin(b *testing.B) {
 			b.Fatalf("status %d: %s", w.Code, w.Body)
 		}
 	}
+}
+
+// BenchmarkTokenCheck measures GET /v1/verify with a bearer token through
+// the whole handler stack, beside the raw ed25519.Verify of the same
+// token's signature (the floor the issue budgets against) and a trivial
+// handler.
+func BenchmarkTokenCheck(b *testing.B) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	svc, err := gatehouse.NewService(st, gatehouse.Config{Hasher: password.NewHasher(fastParams, 0, 0), Tokens: testTokens()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := svc.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := svc.Register(ctx, "bench@example.com", pw, gatehouse.Client{}); err != nil {
+		b.Fatal(err)
+	}
+	res, err := svc.Login(ctx, gatehouse.LoginRequest{Email: "bench@example.com", Password: pw, Mode: gatehouse.ModeToken})
+	if err != nil {
+		b.Fatal(err)
+	}
+	access := res.Tokens.AccessToken
+	h := httpapi.NewServer(svc, nil, httpapi.Config{})
+
+	check := func(b *testing.B, tok func(i int) string) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			req := httptest.NewRequest("GET", "/v1/verify", nil)
+			req.Header.Set("Authorization", "Bearer "+tok(i))
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != http.StatusOK {
+				b.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+		}
+	}
+	// handler: the same token again and again, as a client sends it
+	// until it expires (the verified-token cache answers).
+	b.Run("handler", func(b *testing.B) { check(b, func(int) string { return access }) })
+	// handler-uncached: a token never seen before on each request (more
+	// distinct tokens than a one-second run can check), so every check
+	// verifies the signature.
+	fresh := distinctTokens(b, st, access, 20_000)
+	b.Run("handler-uncached", func(b *testing.B) {
+		if b.N > len(fresh) {
+			b.Skipf("b.N = %d exceeds the %d prepared tokens", b.N, len(fresh))
+		}
+		check(b, func(i int) string { return fresh[i] })
+	})
+	b.Run("service", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := svc.AuthenticateToken(ctx, access); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("floor-ed25519", func(b *testing.B) {
+		pub := signingKey(b, st).Public().(ed25519.PublicKey)
+		i := strings.LastIndexByte(access, '.')
+		sig, _ := base64.RawURLEncoding.DecodeString(access[i+1:])
+		msg := []byte(access[:i])
+		b.ReportAllocs()
+		for b.Loop() {
+			if !ed25519.Verify(pub, msg, sig) {
+				b.Fatal("bad signature")
+			}
+		}
+	})
+	b.Run("floor-handler", func(b *testing.B) {
+		trivial := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+		b.ReportAllocs()
+		for b.Loop() {
+			req := httptest.NewRequest("GET", "/v1/verify", nil)
+			req.Header.Set("Authorization", "Bearer "+access)
+			trivial.ServeHTTP(httptest.NewRecorder(), req)
+		}
+	})
+}
+
+// distinctTokens signs n copies of access's claims, each with its own jti.
+func distinctTokens(b *testing.B, st *sqlite.Store, access string, n int) []string {
+	k := signingKey(b, st)
+	v := token.NewVerifier(testIssuer, gatehouse.DefaultAudience, time.Minute, nil)
+	v.SetKeys([]token.Key{k})
+	c, err := v.Verify(access)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := make([]string, n)
+	for i := range out {
+		c.ID = fmt.Sprintf("bench-%d", i)
+		if out[i], err = token.Sign(k, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return out
+}
+
+// signingKey opens the store's newest signing key with the test secret.
+func signingKey(b *testing.B, st *sqlite.Store) token.Key {
+	keys, err := st.ListKeys(context.Background())
+	if err != nil || len(keys) == 0 {
+		b.Fatalf("no keys: %v", err)
+	}
+	sealer, _ := token.NewSealer(testTokens().Secret)
+	der, err := sealer.Open(keys[0].Sealed, []byte(keys[0].ID))
+	if err != nil {
+		b.Fatal(err)
+	}
+	k, err := token.ParseKey(keys[0].ID, keys[0].Alg, der, keys[0].CreatedAt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return k
 }

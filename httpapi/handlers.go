@@ -100,6 +100,10 @@ func (s *Server) handleLogin() http.Handler {
 			return
 		}
 		l := res.Login
+		if l.Mode == gatehouse.ModeToken {
+			encode(w, http.StatusOK, toTokenResponse(res))
+			return
+		}
 		s.cookie.set(w, res.Secret, l, l.CreatedAt)
 		encode(w, http.StatusOK, response{
 			User:    toUser(res.User),
@@ -109,8 +113,24 @@ func (s *Server) handleLogin() http.Handler {
 }
 
 func (s *Server) handleLogout() http.Handler {
+	type request struct {
+		RefreshToken string `json:"refresh_token"`
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := gatehouse.FromContext(r.Context())
+		var req request
+		if r.ContentLength != 0 {
+			if err := decode(w, r, &req); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		if req.RefreshToken != "" {
+			if err := s.svc.LogoutRefresh(r.Context(), p, req.RefreshToken, s.clientOf(r)); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
 		if err := s.svc.Logout(r.Context(), p, s.clientOf(r)); err != nil {
 			s.writeError(w, r, err)
 			return
@@ -135,12 +155,17 @@ func (s *Server) handleMe() http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := gatehouse.FromContext(r.Context())
+		u, err := s.svc.Me(r.Context(), p)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		perms := p.Permissions
 		if perms == nil {
 			perms = []string{}
 		}
 		encode(w, http.StatusOK, response{
-			User: toUser(p.User), Permissions: perms,
+			User: toUser(u), Permissions: perms,
 			Auth: auth{Mode: p.Login.Mode, SessionID: p.Login.ID, ExpiresAt: p.Login.ExpiresAt},
 		})
 	})
@@ -255,5 +280,68 @@ func (s *Server) handleVerify() http.Handler {
 func (s *Server) handleRoles() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		encode(w, http.StatusOK, map[string]any{"roles": s.svc.Roles()})
+	})
+}
+
+// tokenResponse is the body of a token login and of a refresh.
+type tokenResponse struct {
+	User         userJSON     `json:"user"`
+	AccessToken  string       `json:"access_token"`
+	TokenType    string       `json:"token_type"`
+	ExpiresIn    int          `json:"expires_in"`
+	RefreshToken string       `json:"refresh_token"`
+	Session      tokenSession `json:"session"`
+}
+
+type tokenSession struct {
+	ID        string    `json:"id"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func toTokenResponse(res gatehouse.LoginResult) tokenResponse {
+	return tokenResponse{
+		User: toUser(res.User), AccessToken: res.Tokens.AccessToken, TokenType: "Bearer",
+		ExpiresIn: int(res.Tokens.ExpiresIn / time.Second), RefreshToken: res.Tokens.RefreshToken,
+		Session: tokenSession{ID: res.Login.ID, ExpiresAt: res.Login.ExpiresAt},
+	}
+}
+
+func (s *Server) handleRefresh() http.Handler {
+	type request struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		if err := decode(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := required("refresh_token", req.RefreshToken); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		res, err := s.svc.Refresh(r.Context(), req.RefreshToken, s.clientOf(r))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, toTokenResponse(res))
+	})
+}
+
+// jwksMaxAge is how long clients may cache the key set. New keys sign at
+// once after a rotation, so verifiers should also refetch on an unknown
+// kid (the guard package does).
+const jwksMaxAge = "public, max-age=60"
+
+func (s *Server) handleJWKS() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		jwks := s.svc.JWKS()
+		if jwks == nil {
+			jwks = []byte(`{"keys":[]}`)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", jwksMaxAge)
+		w.Write(jwks)
 	})
 }

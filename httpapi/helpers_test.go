@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
@@ -24,6 +25,17 @@ import (
 // fastParams keep argon2id cheap in tests; the real parameters are
 // exercised by the password package and the e2e tests.
 var fastParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// testIssuer is the issuer of tokens in these tests.
+const testIssuer = "https://gatehouse.test"
+
+// testTokens turns token mode on with a fixed test secret.
+func testTokens() *gatehouse.TokenConfig {
+	return &gatehouse.TokenConfig{
+		Issuer: testIssuer, Secret: []byte("a test secret of at least thirty-two bytes"),
+		RefreshGrace: gatehouse.DefaultRefreshGrace,
+	}
+}
 
 // clock is a settable clock for deadlines.
 type clock struct {
@@ -76,6 +88,9 @@ func newEnv(t *testing.T, opt options) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	if opt.svc.Tokens == nil {
+		opt.svc.Tokens = testTokens()
+	}
 	e := serveOn(t, st, opt)
 	e.store, e.path = st, path
 	return e
@@ -93,8 +108,16 @@ func serveOn(t *testing.T, st gatehouse.Store, opt options) *env {
 	if cfg.Hasher == nil {
 		cfg.Hasher = password.NewHasher(fastParams, 0, 0)
 	}
-	svc := gatehouse.NewService(st, cfg)
-	srv := httptest.NewTLSServer(httpapi.NewServer(svc, log, opt.http))
+	svc, err := gatehouse.NewService(st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(httpapi.NewServer(svc, log, opt.http))
+	srv.Config.ErrorLog = stdlog.New(io.Discard, "", 0) // TLS handshakes cut short at Close
+	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, svc: svc, clock: c, logs: logs}
 }

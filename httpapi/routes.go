@@ -18,6 +18,8 @@ func (s *Server) routes() http.Handler {
 		"DELETE": s.authed(s.handleRevokeSessions()),
 	})
 	route("/v1/sessions/{id}", map[string]http.Handler{"DELETE": s.authed(s.handleRevokeSession())})
+	route("/v1/token/refresh", map[string]http.Handler{"POST": s.handleRefresh()})
+	route("/.well-known/jwks.json", map[string]http.Handler{"GET": s.handleJWKS()})
 	route("/v1/verify", map[string]http.Handler{"GET": s.handleVerify()})
 	route("/v1/roles", map[string]http.Handler{"GET": s.authed(s.handleRoles())})
 	mux.Handle("/", notFound())

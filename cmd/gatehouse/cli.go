@@ -33,6 +33,7 @@ commands:
   migrate                     bring the schema up to date
   user add|list|disable|enable|roles
   sessions list|revoke
+  keys rotate|list            signing keys of access tokens
   version                     print the version
 run "gatehouse <command> -h" for its flags`
 
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return userCmd(ctx, rest, env(getenv), std)
 	case "sessions":
 		return sessionsCmd(ctx, rest, env(getenv), std)
+	case "keys":
+		return keysCmd(ctx, rest, env(getenv), std)
 	case "version":
 		fmt.Fprintln(stdout, "gatehouse", version())
 		return nil

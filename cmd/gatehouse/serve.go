@@ -24,7 +24,6 @@ const (
 	idleTimeout       = 2 * time.Minute
 	maxHeaderBytes    = 32 << 10
 	shutdownTimeout   = 10 * time.Second
-	cleanupEvery      = time.Minute
 )
 
 func serve(ctx context.Context, args []string, getenv env, std stdio) error {
@@ -38,6 +37,8 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	maxAge := fs.Duration("session-max", gatehouse.DefaultSessionMax, "absolute lifetime of a session")
 	remember := fs.Duration("remember-max", gatehouse.DefaultRememberMax, `absolute lifetime of a "remember me" session`)
 	cookieDomain := fs.String("cookie-domain", "", "share the session cookie across subdomains of this domain")
+	issuer := fs.String("issuer", "", `"iss" of access tokens (default "http://<addr>")`)
+	tok := tokenFlags(fs)
 	var proxies listFlag
 	fs.Var(&proxies, "trusted-proxies", "comma-separated addresses or CIDRs whose X-Forwarded-For is trusted")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
@@ -58,17 +59,30 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 		log.Warn("development mode: the session cookie is sent over plain HTTP; never use --dev in production")
 	}
 
+	if *issuer == "" {
+		*issuer = "http://" + *addr
+	}
+	tokens, err := tok.config(getenv, *db, *issuer, log)
+	if err != nil {
+		return err
+	}
 	st, err := openStore(ctx, *db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	svc := gatehouse.NewService(st, gatehouse.Config{
+	svc, err := gatehouse.NewService(st, gatehouse.Config{
 		Logger: log, DefaultRole: *defaultRole, NoSignup: *noSignup,
-		SessionIdle: *idle, SessionMax: *maxAge, RememberMax: *remember,
+		SessionIdle: *idle, SessionMax: *maxAge, RememberMax: *remember, Tokens: tokens,
 	})
+	if err != nil {
+		return usagef("%v", err)
+	}
 	if _, ok := svc.Roles()[*defaultRole]; !ok {
 		return usagef("--default-role: unknown role %q", *defaultRole)
+	}
+	if err := svc.Start(ctx); err != nil {
+		return err
 	}
 	api := httpapi.NewServer(svc, log, httpapi.Config{Dev: *dev, CookieDomain: *cookieDomain, TrustedProxies: trusted})
 
@@ -87,7 +101,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	}
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
-	go svc.RunCleanup(bg, cleanupEvery)
+	go svc.Run(bg)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -16,10 +16,14 @@ func dbFlag(fs *flag.FlagSet) *string {
 
 // openStore opens and migrates the store that --db names.
 func openStore(ctx context.Context, db string) (*sqlite.Store, error) {
-	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+	if isPostgres(db) {
 		return nil, errors.New("--db: PostgreSQL is not supported by this build yet; use a SQLite file")
 	}
 	return sqlite.Open(ctx, db)
+}
+
+func isPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
 }
 
 func migrate(ctx context.Context, args []string, getenv env, std stdio) error {

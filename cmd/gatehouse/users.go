@@ -40,7 +40,7 @@ func userCmd(ctx context.Context, args []string, getenv env, std stdio) error {
 		if len(roles) == 0 {
 			roles = listFlag{gatehouse.RoleCustomer}
 		}
-		return withService(ctx, *db, func(svc *gatehouse.Service) error {
+		return withService(ctx, *db, gatehouse.Config{}, func(svc *gatehouse.Service) error {
 			u, err := svc.CreateUser(ctx, *email, pw, roles, cliClient)
 			if err != nil {
 				return err
@@ -52,7 +52,7 @@ func userCmd(ctx context.Context, args []string, getenv env, std stdio) error {
 		if err := parseNoArgs(fs, args[1:], getenv); err != nil {
 			return err
 		}
-		return withService(ctx, *db, func(svc *gatehouse.Service) error { return listUsers(ctx, svc, std) })
+		return withService(ctx, *db, gatehouse.Config{}, func(svc *gatehouse.Service) error { return listUsers(ctx, svc, std) })
 	case "disable", "enable":
 		email, err := parseOneArg(fs, args[1:], getenv, "E")
 		if err != nil {
@@ -141,18 +141,22 @@ func parseOneArg(fs *flag.FlagSet, args []string, getenv env, want string) (stri
 }
 
 // withService opens the store, runs f with a Service over it, and closes it.
-func withService(ctx context.Context, db string, f func(*gatehouse.Service) error) error {
+func withService(ctx context.Context, db string, cfg gatehouse.Config, f func(*gatehouse.Service) error) error {
 	st, err := openStore(ctx, db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	return f(gatehouse.NewService(st, gatehouse.Config{}))
+	svc, err := gatehouse.NewService(st, cfg)
+	if err != nil {
+		return err
+	}
+	return f(svc)
 }
 
 // withUser is withService for a command about one user, found by email.
 func withUser(ctx context.Context, db, email string, f func(*gatehouse.Service, gatehouse.User) error) error {
-	return withService(ctx, db, func(svc *gatehouse.Service) error {
+	return withService(ctx, db, gatehouse.Config{}, func(svc *gatehouse.Service) error {
 		u, err := svc.UserByEmail(ctx, email)
 		if gatehouse.ErrorCode(err) == gatehouse.CodeNotFound {
 			return fmt.Errorf("no user with email %s", email)
