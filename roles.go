@@ -1,6 +1,7 @@
 package gatehouse
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -46,4 +47,42 @@ func Grants(perms []string, want string) bool {
 		}
 	}
 	return false
+}
+
+// Limits on role definitions, so a roles file cannot hold absurd names.
+const (
+	maxRoleName      = 64
+	maxPermissionLen = 128
+)
+
+// Validate checks role names (lower-case letters, digits, '_', '-', '.')
+// and permissions ("*", "resource:action" or "resource:*", each part made
+// of the same characters).
+func (r Roles) Validate() error {
+	for name, perms := range r {
+		if !validName(name, maxRoleName) {
+			return fmt.Errorf("role %q: a role name is 1 to %d of a-z 0-9 _ - .", name, maxRoleName)
+		}
+		for _, p := range perms {
+			resource, action, ok := strings.Cut(p, ":")
+			if p == "*" || ok && len(p) <= maxPermissionLen && validName(resource, maxPermissionLen) && (action == "*" || validName(action, maxPermissionLen)) {
+				continue
+			}
+			return fmt.Errorf("role %q: permission %q is not \"*\" or \"resource:action\"", name, p)
+		}
+	}
+	return nil
+}
+
+func validName(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }

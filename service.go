@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse/gatehouse/password"
@@ -73,8 +72,7 @@ type Service struct {
 	cache  *sessionCache
 	tok    *tokens // nil when token mode is off
 
-	// feedCursor is the last revocation feed entry this server applied.
-	feedCursor atomic.Int64
+	feed feed
 }
 
 // NewService returns a Service over store. Call Start before serving.
@@ -123,6 +121,20 @@ func (s *Service) Roles() Roles { return s.cfg.Roles }
 type Client struct {
 	IP        string
 	UserAgent string
+	// Actor is the id of the admin acting on someone else's account, if
+	// any; the audit event names them.
+	Actor string
+}
+
+// by names the actor in an audit detail.
+func (c Client) by(detail string) string {
+	if c.Actor == "" {
+		return detail
+	}
+	if detail == "" {
+		return "by=" + c.Actor
+	}
+	return detail + " by=" + c.Actor
 }
 
 // Register creates an account through self-service sign-up.
@@ -363,7 +375,7 @@ func (s *Service) RevokeUserSessions(ctx context.Context, userID string, c Clien
 		return 0, err
 	}
 	ids, err := s.revoke(ctx, Revocation{UserID: userID, Reason: ReasonRevoked},
-		AuditEvent{Type: EventSessionRevoked, UserID: userID, IP: c.IP, Detail: "all"})
+		AuditEvent{Type: EventSessionRevoked, UserID: userID, IP: c.IP, Detail: c.by("all")})
 	return len(ids), err
 }
 
@@ -382,6 +394,7 @@ func (s *Service) forget(at time.Time, ids ...string) {
 	if s.tok != nil {
 		s.tok.revoke(at, ids...)
 	}
+	s.feed.notify()
 }
 
 // ChangePassword sets a new password after checking the current one, and
@@ -417,6 +430,11 @@ func (s *Service) setPassword(ctx context.Context, u User, pw, keep string, c Cl
 	return err
 }
 
+// User returns the account with that id.
+func (s *Service) User(ctx context.Context, id string) (User, error) {
+	return s.store.UserByID(ctx, id)
+}
+
 // UserByEmail returns the account with that email.
 func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 	email, err := NormalizeEmail(email)
@@ -440,7 +458,7 @@ func (s *Service) SetDisabled(ctx context.Context, userID string, disabled bool,
 	}
 	u.Disabled = disabled
 	now := s.now()
-	ev := AuditEvent{At: now, Type: EventUserEnabled, UserID: u.ID, IP: c.IP}
+	ev := AuditEvent{At: now, Type: EventUserEnabled, UserID: u.ID, IP: c.IP, Detail: c.by("")}
 	var r *Revocation
 	if disabled {
 		ev.Type = EventUserDisabled
@@ -463,8 +481,11 @@ func (s *Service) SetRoles(ctx context.Context, userID string, roles []string, c
 	}
 	old := u.Roles
 	u.Roles = sortedRoles(roles)
+	if slices.Equal(old, u.Roles) {
+		return u, nil
+	}
 	now := s.now()
-	detail := fmt.Sprintf("from=%v to=%v", old, u.Roles)
+	detail := c.by(fmt.Sprintf("from=%v to=%v", old, u.Roles))
 	r := &Revocation{UserID: u.ID, Reason: ReasonRolesChanged, At: now}
 	if _, err = s.store.UpdateUser(ctx, u, r, AuditEvent{At: now, Type: EventUserRolesChanged, UserID: u.ID, IP: c.IP, Detail: detail}); err != nil {
 		return User{}, err
@@ -509,117 +530,6 @@ func (s *Service) CleanupExpired(ctx context.Context) (int, error) {
 	return s.store.DeleteExpiredLogins(ctx, s.now())
 }
 
-// Start prepares the service before it serves. In token mode it makes
-// sure a signing key of the configured algorithm exists and loads the
-// keys. It then reads the recent revocation feed, so that logins revoked
-// while this server was down stay refused.
-func (s *Service) Start(ctx context.Context) error {
-	if err := s.Sync(ctx); err != nil {
-		return err
-	}
-	if s.tok != nil {
-		if k := s.tok.signing.Load(); k == nil || k.Alg != s.tok.cfg.Alg {
-			if _, err := s.RotateKeys(ctx, Client{IP: "startup"}); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// Sync applies what other processes changed in the store since the last
-// call: the revocation feed and, in token mode, the signing keys (a
-// rotation, or an old key whose tokens have all expired). Run calls it
-// every second.
-func (s *Service) Sync(ctx context.Context) error {
-	if err := s.pollFeed(ctx); err != nil {
-		return err
-	}
-	if s.tok != nil {
-		return s.loadKeys(ctx)
-	}
-	return nil
-}
-
-// Background intervals: how often a server looks for changes made by
-// other processes on the same store, and how often it cleans up.
-const (
-	pollEvery    = time.Second
-	cleanupEvery = time.Minute
-)
-
-// Run keeps the service current until ctx ends: every second it applies
-// the revocation feed and reloads the signing keys (so a revocation, a
-// role change or a key rotation made by the CLI or another server is
-// honoured within about a second); every minute it removes expired logins
-// and forgets what no valid credential can need any more.
-func (s *Service) Run(ctx context.Context) {
-	poll := time.NewTicker(pollEvery)
-	defer poll.Stop()
-	lastCleanup := time.Time{}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-poll.C:
-		}
-		if err := s.Sync(ctx); err != nil {
-			s.log.Warn("reading changes from the store failed", "err", err)
-		}
-		if now := time.Now(); now.Sub(lastCleanup) >= cleanupEvery {
-			lastCleanup = now
-			if n, err := s.CleanupExpired(ctx); err != nil {
-				s.log.Warn("removing expired logins failed", "err", err)
-			} else if n > 0 {
-				s.log.Info("removed expired logins", "count", n)
-			}
-			s.cache.sweep(s.now())
-			if s.tok != nil {
-				s.tok.sweep(s.now())
-			}
-		}
-	}
-}
-
-// feedPage is how many feed entries one read returns.
-const feedPage = 1000
-
-// pollFeed applies the revocation feed entries this server has not seen:
-// revoked logins are dropped from the session cache and refused as
-// tokens; a role change marks tokens with the old roles stale.
-func (s *Service) pollFeed(ctx context.Context) error {
-	window := 2 * s.cfg.CacheTTL
-	if s.tok != nil {
-		window = s.tok.window()
-	}
-	since := s.now().Add(-window)
-	for {
-		events, err := s.store.RevocationsAfter(ctx, s.feedCursor.Load(), since, feedPage)
-		if err != nil {
-			return err
-		}
-		for _, ev := range events {
-			switch {
-			case ev.LoginID != "":
-				s.forget(ev.At, ev.LoginID)
-			case ev.Reason == ReasonRolesChanged:
-				s.cache.dropUser(ev.UserID)
-				if s.tok != nil {
-					u, err := s.store.UserByID(ctx, ev.UserID)
-					if err != nil && ErrorCode(err) != CodeNotFound {
-						return err
-					}
-					s.tok.setRoles(ev.UserID, u.Roles, ev.At)
-				}
-			}
-			s.feedCursor.Store(ev.Seq)
-		}
-		if len(events) < feedPage {
-			return nil
-		}
-	}
-}
-
 // Me returns the principal's account as stored now.
 func (s *Service) Me(ctx context.Context, p Principal) (User, error) {
 	if p.Login.Mode == ModeSession {
@@ -646,6 +556,9 @@ func (s *Service) hash(ctx context.Context, pw string) (string, error) {
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+// Now returns the time on the service's clock.
+func (s *Service) Now() time.Time { return s.now() }
 
 // hashError turns a hasher failure into a retryable 503: the bound on
 // concurrent hashing was reached, or the caller gave up.

@@ -34,4 +34,5 @@ func (s *Server) writeAuthError(w http.ResponseWriter, r *http.Request, err erro
 	s.writeError(w, r, err)
 }
 
+// joinRoles writes a list for a header, comma-separated.
 func joinRoles(roles []string) string { return strings.Join(roles, ",") }

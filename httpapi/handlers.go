@@ -256,8 +256,10 @@ func (s *Server) handleRevokeSessions() http.Handler {
 }
 
 // handleVerify is forward authentication for reverse proxies: 200 with the
-// user in headers, 401 without a valid credential, 403 without the
-// permission asked for.
+// user in headers (X-Gatehouse-User, -Email, -Roles as the contract says,
+// and -Permissions and -Session, both comma-separated/plain, for
+// libraries), 401 without a valid credential, 403 without the permission
+// asked for.
 func (s *Server) handleVerify() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.authenticate(r)
@@ -273,6 +275,8 @@ func (s *Server) handleVerify() http.Handler {
 		h.Set("X-Gatehouse-User", p.User.ID)
 		h.Set("X-Gatehouse-Email", p.User.Email)
 		h.Set("X-Gatehouse-Roles", joinRoles(p.User.Roles))
+		h.Set("X-Gatehouse-Permissions", joinRoles(p.Permissions))
+		h.Set("X-Gatehouse-Session", p.Login.ID)
 		w.WriteHeader(http.StatusOK)
 	})
 }

@@ -32,6 +32,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	db := dbFlag(fs)
 	dev := fs.Bool("dev", false, "plain-HTTP development mode: the cookie has no Secure flag (never in production)")
 	noSignup := fs.Bool("no-signup", false, "refuse self-service registration")
+	rolesFile := rolesFlag(fs)
 	defaultRole := fs.String("default-role", gatehouse.RoleCustomer, "role given to users who sign up")
 	idle := fs.Duration("session-idle", gatehouse.DefaultSessionIdle, "idle timeout of a session")
 	maxAge := fs.Duration("session-max", gatehouse.DefaultSessionMax, "absolute lifetime of a session")
@@ -59,6 +60,13 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 		log.Warn("development mode: the session cookie is sent over plain HTTP; never use --dev in production")
 	}
 
+	roles, err := loadRoles(*rolesFile)
+	if err != nil {
+		return err
+	}
+	if _, ok := roles[*defaultRole]; !ok {
+		return usagef("--default-role: unknown role %q", *defaultRole)
+	}
 	if *issuer == "" {
 		*issuer = "http://" + *addr
 	}
@@ -72,14 +80,11 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	}
 	defer st.Close()
 	svc, err := gatehouse.NewService(st, gatehouse.Config{
-		Logger: log, DefaultRole: *defaultRole, NoSignup: *noSignup,
+		Logger: log, Roles: roles, DefaultRole: *defaultRole, NoSignup: *noSignup,
 		SessionIdle: *idle, SessionMax: *maxAge, RememberMax: *remember, Tokens: tokens,
 	})
 	if err != nil {
 		return usagef("%v", err)
-	}
-	if _, ok := svc.Roles()[*defaultRole]; !ok {
-		return usagef("--default-role: unknown role %q", *defaultRole)
 	}
 	if err := svc.Start(ctx); err != nil {
 		return err

@@ -22,7 +22,7 @@ func sessionsCmd(ctx context.Context, args []string, getenv env, std stdio) erro
 	if *email == "" {
 		return usagef("usage: gatehouse sessions %s --email E", args[0])
 	}
-	return withUser(ctx, *db, *email, func(svc *gatehouse.Service, u gatehouse.User) error {
+	return withUser(ctx, *db, *email, gatehouse.Config{}, func(svc *gatehouse.Service, u gatehouse.User) error {
 		if args[0] == "revoke" {
 			n, err := svc.RevokeUserSessions(ctx, u.ID, cliClient)
 			if err != nil {

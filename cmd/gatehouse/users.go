@@ -21,6 +21,7 @@ func userCmd(ctx context.Context, args []string, getenv env, std stdio) error {
 	}
 	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
 	db := dbFlag(fs)
+	rolesFile := rolesFlag(fs)
 	switch args[0] {
 	case "add":
 		email := fs.String("email", "", "email address of the new user")
@@ -40,7 +41,11 @@ func userCmd(ctx context.Context, args []string, getenv env, std stdio) error {
 		if len(roles) == 0 {
 			roles = listFlag{gatehouse.RoleCustomer}
 		}
-		return withService(ctx, *db, gatehouse.Config{}, func(svc *gatehouse.Service) error {
+		defs, err := loadRoles(*rolesFile)
+		if err != nil {
+			return err
+		}
+		return withService(ctx, *db, gatehouse.Config{Roles: defs}, func(svc *gatehouse.Service) error {
 			u, err := svc.CreateUser(ctx, *email, pw, roles, cliClient)
 			if err != nil {
 				return err
@@ -59,7 +64,7 @@ func userCmd(ctx context.Context, args []string, getenv env, std stdio) error {
 			return err
 		}
 		disabled := args[0] == "disable"
-		return withUser(ctx, *db, email, func(svc *gatehouse.Service, u gatehouse.User) error {
+		return withUser(ctx, *db, email, gatehouse.Config{}, func(svc *gatehouse.Service, u gatehouse.User) error {
 			if _, err := svc.SetDisabled(ctx, u.ID, disabled, cliClient); err != nil {
 				return err
 			}
@@ -76,7 +81,11 @@ func userCmd(ctx context.Context, args []string, getenv env, std stdio) error {
 		if len(set) == 0 {
 			return usagef("usage: gatehouse user roles E --set a,b")
 		}
-		return withUser(ctx, *db, email, func(svc *gatehouse.Service, u gatehouse.User) error {
+		defs, err := loadRoles(*rolesFile)
+		if err != nil {
+			return err
+		}
+		return withUser(ctx, *db, email, gatehouse.Config{Roles: defs}, func(svc *gatehouse.Service, u gatehouse.User) error {
 			u, err := svc.SetRoles(ctx, u.ID, set, cliClient)
 			if err != nil {
 				return err
@@ -155,8 +164,8 @@ func withService(ctx context.Context, db string, cfg gatehouse.Config, f func(*g
 }
 
 // withUser is withService for a command about one user, found by email.
-func withUser(ctx context.Context, db, email string, f func(*gatehouse.Service, gatehouse.User) error) error {
-	return withService(ctx, db, gatehouse.Config{}, func(svc *gatehouse.Service) error {
+func withUser(ctx context.Context, db, email string, cfg gatehouse.Config, f func(*gatehouse.Service, gatehouse.User) error) error {
+	return withService(ctx, db, cfg, func(svc *gatehouse.Service) error {
 		u, err := svc.UserByEmail(ctx, email)
 		if gatehouse.ErrorCode(err) == gatehouse.CodeNotFound {
 			return fmt.Errorf("no user with email %s", email)

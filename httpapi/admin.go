@@ -1,0 +1,142 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// Page sizes of the admin listings.
+const (
+	defaultPageSize = 50
+	maxPageSize     = 500
+)
+
+// permitted lets the request through only with a credential whose user
+// holds the permission: 401 without a credential, 403 without the
+// permission.
+func (s *Server) permitted(perm string, next http.Handler) http.Handler {
+	return s.authed(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, _ := gatehouse.FromContext(r.Context()); !p.Can(perm) {
+			s.writeError(w, r, gatehouse.Errorf(gatehouse.CodeForbidden, "this needs the permission "+perm))
+			return
+		}
+		next.ServeHTTP(w, r)
+	}))
+}
+
+// pageSize reads ?limit=, defaulting and capping it.
+func pageSize(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return defaultPageSize, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, gatehouse.Errorf(gatehouse.CodeInvalidRequest, "limit must be a positive integer")
+	}
+	return min(n, maxPageSize), nil
+}
+
+// actor is the client of an admin request, naming the admin in the audit log.
+func (s *Server) actor(r *http.Request) gatehouse.Client {
+	c := s.clientOf(r)
+	if p, ok := gatehouse.FromContext(r.Context()); ok {
+		c.Actor = p.User.ID
+	}
+	return c
+}
+
+func (s *Server) handleAdminUsers() http.Handler {
+	type response struct {
+		Users []userJSON `json:"users"`
+		Next  string     `json:"next,omitempty"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit, err := pageSize(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		users, err := s.svc.ListUsers(r.Context(), r.URL.Query().Get("after"), limit+1)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		res := response{Users: make([]userJSON, 0, len(users))}
+		if len(users) > limit {
+			users = users[:limit]
+			res.Next = users[limit-1].ID
+		}
+		for _, u := range users {
+			res.Users = append(res.Users, toUser(u))
+		}
+		encode(w, http.StatusOK, res)
+	})
+}
+
+func (s *Server) handleAdminPatchUser() http.Handler {
+	type request struct {
+		Disabled *bool     `json:"disabled"`
+		Roles    *[]string `json:"roles"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		if err := decode(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		id, c := r.PathValue("id"), s.actor(r)
+		u, err := s.svc.User(r.Context(), id)
+		if err == nil && req.Roles != nil {
+			u, err = s.svc.SetRoles(r.Context(), id, *req.Roles, c)
+		}
+		if err == nil && req.Disabled != nil {
+			u, err = s.svc.SetDisabled(r.Context(), id, *req.Disabled, c)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, toUser(u))
+	})
+}
+
+func (s *Server) handleAdminRevokeSessions() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := s.svc.RevokeUserSessions(r.Context(), r.PathValue("id"), s.actor(r)); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (s *Server) handleAdminAudit() http.Handler {
+	type event struct {
+		At     time.Time `json:"at"`
+		Type   string    `json:"type"`
+		UserID string    `json:"user_id"`
+		IP     string    `json:"ip"`
+		Detail string    `json:"detail"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit, err := pageSize(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		events, err := s.svc.Audit(r.Context(), r.URL.Query().Get("user"), limit)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out := make([]event, 0, len(events))
+		for _, e := range events {
+			out = append(out, event{At: e.At, Type: e.Type, UserID: e.UserID, IP: e.IP, Detail: e.Detail})
+		}
+		encode(w, http.StatusOK, map[string]any{"events": out})
+	})
+}

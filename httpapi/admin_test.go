@@ -1,0 +1,199 @@
+package httpapi_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// adminEnv has an admin signed in with a session, and a customer.
+func adminEnv(t *testing.T) (*env, *http.Client, *http.Client) {
+	t.Helper()
+	e := newEnv(t, options{})
+	if _, err := e.svc.CreateUser(context.Background(), "root@example.com", pw, []string{"admin"}, gatehouse.Client{}); err != nil {
+		t.Fatal(err)
+	}
+	e.register("ada@example.com")
+	admin, customer := e.client(), e.client()
+	e.login(admin, "root@example.com")
+	e.login(customer, "ada@example.com")
+	return e, admin, customer
+}
+
+func (e *env) userID(email string) string {
+	e.t.Helper()
+	u, err := e.svc.UserByEmail(context.Background(), email)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u.ID
+}
+
+func TestAdminListUsers(t *testing.T) {
+	e, admin, customer := adminEnv(t)
+	for i := range 3 {
+		e.register(fmt.Sprintf("user%d@example.com", i))
+	}
+	var seen []string
+	after := ""
+	for pages := 0; ; pages++ {
+		r := e.do(admin, "GET", "/v1/admin/users?limit=2&after="+after, nil)
+		if r.status != 200 {
+			t.Fatalf("list: %d %s", r.status, r.body)
+		}
+		body := r.json(t)
+		for _, u := range body["users"].([]any) {
+			seen = append(seen, u.(map[string]any)["email"].(string))
+		}
+		next, _ := body["next"].(string)
+		if next == "" {
+			break
+		}
+		if pages > 5 {
+			t.Fatal("pagination does not end")
+		}
+		after = next
+	}
+	want := "root@example.com ada@example.com user0@example.com user1@example.com user2@example.com"
+	if strings.Join(seen, " ") != want {
+		t.Errorf("paged users = %v, want %s", seen, want)
+	}
+	wantProblem(t, e.do(admin, "GET", "/v1/admin/users?limit=0", nil), 400, "invalid_request")
+	wantProblem(t, e.do(admin, "GET", "/v1/admin/users?limit=x", nil), 400, "invalid_request")
+	wantProblem(t, e.do(customer, "GET", "/v1/admin/users", nil), 403, "forbidden")
+	wantProblem(t, e.do(e.srv.Client(), "GET", "/v1/admin/users", nil), 401, "unauthenticated")
+}
+
+func TestAdminPatchUser(t *testing.T) {
+	e, admin, customer := adminEnv(t)
+	ada := e.userID("ada@example.com")
+	token := e.tokenLogin("ada@example.com")["access_token"].(string)
+
+	wantProblem(t, e.do(admin, "PATCH", "/v1/admin/users/"+ada, map[string]any{"roles": []string{"wizard"}}), 400, "invalid_request")
+	wantProblem(t, e.do(admin, "PATCH", "/v1/admin/users/"+ada, `{"roles":"admin"}`), 400, "invalid_request")
+	wantProblem(t, e.do(admin, "PATCH", "/v1/admin/users/nobody", map[string]any{"disabled": true}), 404, "not_found")
+	wantProblem(t, e.do(customer, "PATCH", "/v1/admin/users/"+ada, map[string]any{"roles": []string{"admin"}}), 403, "forbidden")
+	if r := e.do(customer, "GET", "/v1/me", nil); r.json(t)["user"].(map[string]any)["roles"].([]any)[0] != "customer" {
+		t.Fatal("a refused change changed the roles")
+	}
+
+	r := e.do(admin, "PATCH", "/v1/admin/users/"+ada, map[string]any{"roles": []string{"service", "customer"}})
+	if r.status != 200 || fmt.Sprint(r.json(t)["roles"]) != "[customer service]" {
+		t.Fatalf("set roles: %d %s", r.status, r.body)
+	}
+	// Session mode reads current roles; the token with old roles is stale.
+	if perms := e.do(customer, "GET", "/v1/me", nil).json(t)["permissions"].([]any); !contains(perms, "revocations:read") {
+		t.Errorf("session permissions after the change = %v", perms)
+	}
+	wantInvalidToken(t, e.bearer("GET", "/v1/me", token))
+
+	if r := e.do(admin, "PATCH", "/v1/admin/users/"+ada, map[string]any{"disabled": true}); r.status != 200 || r.json(t)["disabled"] != true {
+		t.Fatalf("disable: %d %s", r.status, r.body)
+	}
+	wantProblem(t, e.do(customer, "GET", "/v1/me", nil), 401, "unauthenticated")
+
+	events, _ := e.svc.Audit(context.Background(), ada, 10)
+	var types []string
+	for _, ev := range events {
+		types = append(types, ev.Type)
+		if (ev.Type == "user.disabled" || ev.Type == "user.roles_changed") && !strings.Contains(ev.Detail, "by="+e.userID("root@example.com")) {
+			t.Errorf("%s does not name the admin: %q", ev.Type, ev.Detail)
+		}
+	}
+	if types[0] != "user.disabled" || !strings.Contains(strings.Join(types, " "), "user.roles_changed") {
+		t.Errorf("audit = %v", types)
+	}
+}
+
+func TestAdminRevokeSessionsAndAudit(t *testing.T) {
+	e, admin, customer := adminEnv(t)
+	ada := e.userID("ada@example.com")
+	if r := e.do(admin, "DELETE", "/v1/admin/users/"+ada+"/sessions", nil); r.status != 204 {
+		t.Fatalf("revoke: %d %s", r.status, r.body)
+	}
+	wantProblem(t, e.do(customer, "GET", "/v1/me", nil), 401, "unauthenticated")
+	wantProblem(t, e.do(admin, "DELETE", "/v1/admin/users/nobody/sessions", nil), 404, "not_found")
+
+	r := e.do(admin, "GET", "/v1/admin/audit?user="+ada+"&limit=2", nil)
+	if r.status != 200 {
+		t.Fatalf("audit: %d %s", r.status, r.body)
+	}
+	events := r.json(t)["events"].([]any)
+	first := events[0].(map[string]any)
+	if len(events) != 2 || first["type"] != "session.revoked" || first["user_id"] != ada || first["at"] == nil || first["ip"] != "127.0.0.1" {
+		t.Errorf("audit = %s", r.body)
+	}
+	e.login(customer, "ada@example.com")
+	wantProblem(t, e.do(customer, "GET", "/v1/admin/audit", nil), 403, "forbidden")
+
+	roles := e.do(customer, "GET", "/v1/roles", nil)
+	if roles.status != 200 || !strings.Contains(string(roles.body), `"service":["revocations:read"]`) {
+		t.Errorf("roles: %d %s", roles.status, roles.body)
+	}
+}
+
+func TestRevocationFeed(t *testing.T) {
+	e, admin, customer := adminEnv(t)
+	if _, err := e.svc.CreateUser(context.Background(), "svc@example.com", pw, []string{"service"}, gatehouse.Client{}); err != nil {
+		t.Fatal(err)
+	}
+	service := e.tokenLogin("svc@example.com")["access_token"].(string)
+	wantProblem(t, e.do(customer, "GET", "/v1/revocations", nil), 403, "forbidden")
+
+	victim := e.tokenLogin("ada@example.com")
+	sid := victim["session"].(map[string]any)["id"].(string)
+	e.do(admin, "DELETE", "/v1/sessions", nil) // the admin's own logout-everywhere
+	r := e.bearer("GET", "/v1/revocations", service)
+	if r.status != 200 {
+		t.Fatalf("feed: %d %s", r.status, r.body)
+	}
+	page := r.json(t)
+	cursor := page["cursor"].(string)
+	if len(page["events"].([]any)) != 1 || cursor == "0" {
+		t.Fatalf("feed = %s", r.body)
+	}
+
+	// The stream delivers a revocation as it happens.
+	req, _ := http.NewRequest("GET", e.srv.URL+"/v1/revocations", nil)
+	req.Header.Set("Authorization", "Bearer "+service)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Last-Event-ID", cursor)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := e.srv.Client().Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("stream: %d %v", res.StatusCode, res.Header)
+	}
+	revoked := time.Now()
+	if r := e.do(e.srv.Client(), "DELETE", "/v1/sessions/"+sid, nil, "Authorization", "Bearer "+victim["access_token"].(string)); r.status != 204 {
+		t.Fatalf("revoke: %d %s", r.status, r.body)
+	}
+	sc := bufio.NewScanner(res.Body)
+	var id, data string
+	for sc.Scan() && data == "" {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "id: "); ok {
+			id = v
+		}
+		if v, ok := strings.CutPrefix(line, "data: "); ok {
+			data = v
+		}
+	}
+	if !strings.Contains(data, `"sid":"`+sid+`"`) || !strings.Contains(data, `"reason":"revoked"`) || id <= cursor {
+		t.Fatalf("stream event id %q data %q", id, data)
+	}
+	if d := time.Since(revoked); d > time.Second {
+		t.Errorf("the revocation took %v to reach the stream", d)
+	}
+	wantProblem(t, e.bearer("GET", "/v1/revocations?after=-1", service), 400, "invalid_request")
+}
