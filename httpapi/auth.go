@@ -8,13 +8,15 @@ import (
 )
 
 // authenticate finds the request's credential and checks it: a bearer
-// token when an Authorization header is present, else the session cookie.
-// It only checks; the caller decides whether to refuse.
+// token when the Authorization header uses the Bearer scheme (a bad one is
+// refused even if a cookie comes too), else the session cookie (an
+// Authorization header of another scheme, such as an app's own Basic
+// auth behind a proxy, is not ours and is ignored). It only checks; the
+// caller decides whether to refuse.
 func (s *Server) authenticate(r *http.Request) (gatehouse.Principal, error) {
-	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, token, _ := strings.Cut(h, " ")
-		if !strings.EqualFold(scheme, "Bearer") || token == "" {
-			return gatehouse.Principal{}, gatehouse.Errorf(gatehouse.CodeInvalidToken, "the Authorization header must be \"Bearer <token>\"")
+	if scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " "); strings.EqualFold(scheme, "Bearer") {
+		if token == "" {
+			return gatehouse.Principal{}, gatehouse.Errorf(gatehouse.CodeInvalidToken, "the bearer token is missing")
 		}
 		return s.svc.AuthenticateToken(r.Context(), token)
 	}

@@ -130,6 +130,7 @@ func TestUnauthenticated(t *testing.T) {
 	}
 	r := e.do(e.srv.Client(), "GET", "/v1/me", nil, "Authorization", "Bearer not-a-token")
 	wantProblem(t, r, 401, "invalid_token")
+	wantProblem(t, e.do(e.srv.Client(), "GET", "/v1/me", nil, "Authorization", "Basic YTpi"), 401, "unauthenticated")
 	if got := r.header.Get("WWW-Authenticate"); got != `Bearer error="invalid_token"` {
 		t.Errorf("WWW-Authenticate = %q", got)
 	}

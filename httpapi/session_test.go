@@ -58,6 +58,11 @@ func TestSessionLifecycle(t *testing.T) {
 		t.Errorf("me Cache-Control = %q, want no-store", got)
 	}
 
+	// An Authorization header of another scheme is the app's, not ours.
+	if r := e.do(c, "GET", "/v1/me", nil, "Authorization", "Basic YTpi"); r.status != 200 {
+		t.Errorf("cookie with a Basic Authorization header: %d", r.status)
+	}
+
 	out := e.do(c, "POST", "/v1/logout", nil)
 	if out.status != http.StatusNoContent {
 		t.Fatalf("logout: %d %s", out.status, out.body)
