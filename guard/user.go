@@ -1,0 +1,60 @@
+package guard
+
+import (
+	"context"
+	"strings"
+)
+
+// Mode is how a request authenticated.
+type Mode string
+
+// The two credentials a Guard accepts.
+const (
+	ModeSession Mode = "session" // the session cookie, checked with Gatehouse
+	ModeToken   Mode = "token"   // a bearer access token, checked locally
+)
+
+// User is who a request acts for, as Gatehouse vouched for it. Roles and
+// Permissions are shared with the Guard's caches: read them, never modify
+// them. In token mode they are those of the access token, which the client
+// refreshes when they change.
+type User struct {
+	ID          string
+	Email       string
+	Roles       []string
+	Permissions []string // "resource:action", "resource:*" or "*"
+	SessionID   string   // the login, as GET /v1/sessions lists it
+	Mode        Mode
+}
+
+// Can reports whether u holds the permission: "*" grants everything and
+// "resource:*" every action on that resource, as on the server.
+func (u User) Can(permission string) bool {
+	resource, _, _ := strings.Cut(permission, ":")
+	for _, p := range u.Permissions {
+		if p == "*" || p == permission ||
+			len(p) == len(resource)+2 && strings.HasPrefix(p, resource) && strings.HasSuffix(p, ":*") {
+			return true
+		}
+	}
+	return false
+}
+
+type userKey struct{}
+
+// NewContext returns a context that carries u, as the Guard's middleware
+// makes for the handlers it lets through. Tests of those handlers can use
+// it to act as a user without a Gatehouse.
+func NewContext(ctx context.Context, u User) context.Context {
+	return context.WithValue(ctx, userKey{}, &u)
+}
+
+// UserFrom returns the user of a request that a Guard let through, or
+// false when the context carries none.
+func UserFrom(ctx context.Context) (User, bool) {
+	u, ok := ctx.Value(userKey{}).(*User)
+	if !ok {
+		return User{}, false
+	}
+	return *u, true
+}
