@@ -99,20 +99,26 @@ const (
 	cleanupEvery = time.Minute
 )
 
-// Run keeps the service current until ctx ends: every second it applies
-// the revocation feed and reloads the signing keys (so a revocation, a
-// role change or a key rotation made by the CLI or another server is
-// honoured within about a second); every minute it removes expired logins
+// Run keeps the service current until ctx ends: every second, and at
+// once when the Notifier rings, it applies the revocation feed and reloads
+// the signing keys (so a revocation, a role change or a key rotation made
+// by the CLI or another server is honoured within about a second, or
+// within milliseconds with Redis); every minute it removes expired logins
 // and forgets what no valid credential can need any more.
 func (s *Service) Run(ctx context.Context) {
 	poll := time.NewTicker(pollEvery)
 	defer poll.Stop()
+	var rang <-chan struct{} // nil, so never ready, without a notifier
+	if s.cfg.Notifier != nil {
+		rang = s.cfg.Notifier.Changes()
+	}
 	lastCleanup := time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-poll.C:
+		case <-rang:
 		}
 		if err := s.Sync(ctx); err != nil {
 			s.log.Warn("reading changes from the store failed", "err", err)

@@ -51,6 +51,21 @@ type Config struct {
 	Throttle Throttle
 	// Tokens, when set, turns token mode on.
 	Tokens *TokenConfig
+	// Notifier, when set, rings the other servers on this store after a
+	// change made here, and wakes this one when another rang.
+	Notifier Notifier
+}
+
+// Notifier rings the servers that share a store. Package redis has one.
+// It is only a doorbell: a server that misses a ring still sees the
+// change at its next poll of the store (Run, every second).
+type Notifier interface {
+	// Notify tells every server that the store changed.
+	Notify(ctx context.Context) error
+	// Changes delivers a value when another server rang.
+	Changes() <-chan struct{}
+	// Ping reports whether the notifier is reachable.
+	Ping(ctx context.Context) error
 }
 
 // Throttle limits password guessing. It is consulted before a login is
@@ -384,7 +399,17 @@ func (s *Service) revoke(ctx context.Context, r Revocation, ev AuditEvent) ([]st
 	ev.At = r.At
 	ids, err := s.store.RevokeLogins(ctx, r, ev)
 	s.forget(r.At, ids...)
+	if len(ids) > 0 {
+		s.ring(ctx)
+	}
 	return ids, err
+}
+
+// ring tells the other servers that this one changed the store.
+func (s *Service) ring(ctx context.Context) {
+	if s.cfg.Notifier != nil {
+		s.cfg.Notifier.Notify(ctx) // the notifier logs its own outages
+	}
 }
 
 // forget makes revoked logins unusable on this server at once: their
@@ -427,6 +452,7 @@ func (s *Service) setPassword(ctx context.Context, u User, pw, keep string, c Cl
 	r := &Revocation{UserID: u.ID, KeepLoginID: keep, Reason: ReasonPasswordChanged, At: now}
 	ids, err := s.store.UpdateUser(ctx, u, r, AuditEvent{At: now, Type: EventPasswordChanged, UserID: u.ID, IP: c.IP})
 	s.forget(now, ids...)
+	s.ring(ctx)
 	return err
 }
 
@@ -467,6 +493,7 @@ func (s *Service) SetDisabled(ctx context.Context, userID string, disabled bool,
 	ids, err := s.store.UpdateUser(ctx, u, r, ev)
 	s.forget(now, ids...)
 	s.cache.dropUser(u.ID)
+	s.ring(ctx)
 	return u, err
 }
 
@@ -494,6 +521,8 @@ func (s *Service) SetRoles(ctx context.Context, userID string, roles []string, c
 	if s.tok != nil {
 		s.tok.setRoles(u.ID, u.Roles, now)
 	}
+	s.feed.notify()
+	s.ring(ctx)
 	return u, nil
 }
 
@@ -516,10 +545,16 @@ func (s *Service) Audit(ctx context.Context, userID string, limit int) ([]AuditE
 	return s.store.ListAudit(ctx, userID, limit)
 }
 
-// Ready reports whether the store answers.
+// Ready reports whether the store (and the notifier, when there is one)
+// answers.
 func (s *Service) Ready(ctx context.Context) error {
 	if err := s.store.Ping(ctx); err != nil {
 		return Unavailable(err)
+	}
+	if s.cfg.Notifier != nil {
+		if err := s.cfg.Notifier.Ping(ctx); err != nil {
+			return Unavailable(err)
+		}
 	}
 	return nil
 }

@@ -478,6 +478,7 @@ func (s *Service) RotateKeys(ctx context.Context, c Client) (KeyInfo, error) {
 	if err := s.loadKeys(ctx); err != nil {
 		return KeyInfo{}, err
 	}
+	s.ring(ctx)
 	return KeyInfo{ID: k.ID, Alg: k.Alg, CreatedAt: now, Active: true}, nil
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/httpapi"
+	"github.com/gatehouse/gatehouse/redis"
 )
 
 // Server timeouts: a slow client cannot hold a connection for long.
@@ -30,6 +31,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	db := dbFlag(fs)
+	redisURL := fs.String("redis", "", "redis:// URL of the Redis that several servers on one PostgreSQL share")
 	dev := fs.Bool("dev", false, "plain-HTTP development mode: the cookie has no Secure flag (never in production)")
 	noSignup := fs.Bool("no-signup", false, "refuse self-service registration")
 	rolesFile := rolesFlag(fs)
@@ -79,10 +81,19 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 		return err
 	}
 	defer st.Close()
-	svc, err := gatehouse.NewService(st, gatehouse.Config{
+	cfg := gatehouse.Config{
 		Logger: log, Roles: roles, DefaultRole: *defaultRole, NoSignup: *noSignup,
 		SessionIdle: *idle, SessionMax: *maxAge, RememberMax: *remember, Tokens: tokens,
-	})
+	}
+	if *redisURL != "" {
+		rc, err := redis.Open(*redisURL, log)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		defer rc.Close()
+		cfg.Notifier = rc
+	}
+	svc, err := gatehouse.NewService(st, cfg)
 	if err != nil {
 		return usagef("%v", err)
 	}

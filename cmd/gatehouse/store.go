@@ -2,22 +2,30 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"strings"
 
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/sqlite"
 )
+
+// store is an open store of either kind.
+type store interface {
+	gatehouse.Store
+	Close() error
+}
 
 // dbFlag adds --db to a command.
 func dbFlag(fs *flag.FlagSet) *string {
 	return fs.String("db", "gatehouse.db", "SQLite database file, or a postgres:// URL")
 }
 
-// openStore opens and migrates the store that --db names.
-func openStore(ctx context.Context, db string) (*sqlite.Store, error) {
+// openStore opens and migrates the store that --db names: a postgres://
+// URL or a SQLite file.
+func openStore(ctx context.Context, db string) (store, error) {
 	if isPostgres(db) {
-		return nil, errors.New("--db: PostgreSQL is not supported by this build yet; use a SQLite file")
+		return postgres.Open(ctx, db)
 	}
 	return sqlite.Open(ctx, db)
 }

@@ -1,0 +1,145 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/jackc/pgx/v5"
+)
+
+// refreshTokenQuery reads a refresh token, its login and its user in one
+// statement. A token whose login was revoked is gone with it (the foreign
+// key cascades), and the join would not find it anyway.
+const refreshTokenQuery = `SELECT rt.login_id, rt.created_at, rt.expires_at, rt.used_at,
+	l.user_id, l.mode, l.secret_hash, l.device, l.ip, l.user_agent, l.remember,
+	l.created_at, l.last_seen_at, l.expires_at, l.idle_expires_at,
+	u.email, u.password_hash, u.roles, u.disabled, u.created_at
+FROM refresh_tokens rt
+JOIN logins l ON l.id = rt.login_id
+JOIN users u ON u.id = l.user_id
+WHERE rt.hash = $1`
+
+// errAlreadyUsed makes inTx roll back a rotation that lost; it never
+// leaves RotateRefreshToken.
+var errAlreadyUsed = errors.New("postgres: refresh token already used or gone")
+
+// CreateTokenLogin inserts a token login with its first refresh token and
+// records ev, in one transaction. l must be a token login and rt must be
+// its token: a refresh token given for another login would let its bearer
+// into that login, so the mismatch is refused (CodeUnavailable, as for any
+// failure that is not a domain condition) rather than stored.
+func (s *Store) CreateTokenLogin(ctx context.Context, l gatehouse.Login, rt gatehouse.RefreshToken, ev gatehouse.AuditEvent) error {
+	if l.Mode != gatehouse.ModeToken {
+		return gatehouse.Unavailable(fmt.Errorf("postgres: CreateTokenLogin of a login in mode %q", l.Mode))
+	}
+	if rt.LoginID != l.ID {
+		return gatehouse.Unavailable(fmt.Errorf("postgres: refresh token of login %q given with login %q", rt.LoginID, l.ID))
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := insertLogin(ctx, tx, l); err != nil {
+			return err
+		}
+		if err := insertRefreshToken(ctx, tx, rt); err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, ev)
+	})
+}
+
+func insertRefreshToken(ctx context.Context, tx pgx.Tx, rt gatehouse.RefreshToken) error {
+	_, err := tx.Exec(ctx,
+		`INSERT INTO refresh_tokens (hash, login_id, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5)`,
+		rt.Hash, rt.LoginID, unixNano(rt.CreatedAt), unixNano(rt.ExpiresAt), unixNano(rt.UsedAt))
+	return err
+}
+
+// RefreshToken returns the refresh token with that hash, used or not, with
+// its login and user, or CodeNotFound (also when its login was revoked).
+// It does not look at deadlines or at UsedAt: the caller does.
+func (s *Store) RefreshToken(ctx context.Context, hash []byte) (gatehouse.RefreshToken, gatehouse.Login, gatehouse.User, error) {
+	var (
+		rt                                        gatehouse.RefreshToken
+		l                                         gatehouse.Login
+		u                                         gatehouse.User
+		mode                                      string
+		rtCreated, rtExpires, rtUsed              int64
+		created, seen, expires, idle, userCreated int64
+	)
+	err := s.pool.QueryRow(ctx, refreshTokenQuery, hash).Scan(
+		&rt.LoginID, &rtCreated, &rtExpires, &rtUsed,
+		&l.UserID, &mode, &l.SecretHash, &l.Device, &l.IP, &l.UserAgent, &l.Remember,
+		&created, &seen, &expires, &idle,
+		&u.Email, &u.PasswordHash, &u.Roles, &u.Disabled, &userCreated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return gatehouse.RefreshToken{}, gatehouse.Login{}, gatehouse.User{}, notFound("refresh token")
+	}
+	if err != nil {
+		return gatehouse.RefreshToken{}, gatehouse.Login{}, gatehouse.User{}, storeError(err)
+	}
+	u.Roles = decodeRoles(u.Roles)
+	rt.Hash = bytes.Clone(hash)
+	rt.CreatedAt, rt.ExpiresAt, rt.UsedAt = fromUnixNano(rtCreated), fromUnixNano(rtExpires), fromUnixNano(rtUsed)
+	l.ID, l.Mode = rt.LoginID, gatehouse.Mode(mode)
+	l.CreatedAt, l.LastSeenAt = fromUnixNano(created), fromUnixNano(seen)
+	l.ExpiresAt, l.IdleExpiresAt = fromUnixNano(expires), fromUnixNano(idle)
+	u.ID, u.CreatedAt = l.UserID, fromUnixNano(userCreated)
+	return rt, l, u, nil
+}
+
+// RotateRefreshToken marks the token with that hash used at next.CreatedAt
+// if it is still unused, inserts next, sets the login's last_seen_at to
+// next.CreatedAt and records ev, in one transaction. It reports false and
+// changes nothing when the token was already used or is gone.
+//
+// The claim is a single conditional UPDATE (used_at = 0): PostgreSQL
+// makes a concurrent claim of the same row wait for the first to commit
+// and then re-checks the condition on the row as it now is, so of many
+// rotations of one token, from any number of servers, exactly one wins.
+// The login's row is updated (and so locked) first, in the order that
+// RevokeLogins locks it (login, then its tokens by cascade): a rotation
+// racing a revocation of the same login waits for it rather than
+// deadlocking with it, and then finds the token gone.
+//
+// next must belong to the same login and have a CreatedAt, which is
+// stored as the used time; otherwise the call fails (CodeUnavailable) and
+// changes nothing. A failure after the claim, such as a next whose hash
+// is taken, rolls the claim back.
+func (s *Store) RotateRefreshToken(ctx context.Context, hash []byte, next gatehouse.RefreshToken, ev gatehouse.AuditEvent) (bool, error) {
+	if next.CreatedAt.IsZero() {
+		// A used time of 0 would leave the old token unused.
+		return false, gatehouse.Unavailable(errors.New("postgres: RotateRefreshToken with a next token without CreatedAt"))
+	}
+	used := unixNano(next.CreatedAt)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE logins SET last_seen_at = $1 WHERE id = $2`, used, next.LoginID); err != nil {
+			return err
+		}
+		var loginID string
+		err := tx.QueryRow(ctx,
+			`UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at = 0 RETURNING login_id`,
+			used, hash).Scan(&loginID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errAlreadyUsed
+		}
+		if err != nil {
+			return err
+		}
+		if next.LoginID != loginID {
+			return fmt.Errorf("postgres: next refresh token of login %q given for a token of login %q", next.LoginID, loginID)
+		}
+		if err := insertRefreshToken(ctx, tx, next); err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, ev)
+	})
+	if errors.Is(err, errAlreadyUsed) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, nil
+}
