@@ -25,4 +25,5 @@ const (
 	EventTokenRefreshed     = "token.refreshed"
 	EventRefreshTokenReused = "refresh_token.reused"
 	EventKeysRotated        = "keys.rotated"
+	EventLoginThrottled     = "login.throttled"
 )

@@ -131,6 +131,9 @@ func (s *Service) Run(ctx context.Context) {
 				s.log.Info("removed expired logins", "count", n)
 			}
 			s.cache.sweep(s.now())
+			if m, ok := s.cfg.Counters.(*MemoryCounters); ok {
+				m.Sweep()
+			}
 			if s.tok != nil {
 				s.tok.sweep(s.now())
 			}

@@ -47,8 +47,11 @@ type Config struct {
 	// at once; changes made by another process (the CLI, another server)
 	// are seen within CacheTTL. Zero means DefaultCacheTTL.
 	CacheTTL time.Duration
-	// Throttle, when set, limits login attempts.
-	Throttle Throttle
+	// Limits throttles logins, registrations and refreshes per client
+	// address; Counters keeps the counts (nil means MemoryCounters, right
+	// for one server; several servers share Redis's).
+	Limits   Limits
+	Counters Counters
 	// Tokens, when set, turns token mode on.
 	Tokens *TokenConfig
 	// Notifier, when set, rings the other servers on this store after a
@@ -68,16 +71,6 @@ type Notifier interface {
 	Ping(ctx context.Context) error
 }
 
-// Throttle limits password guessing. It is consulted before a login is
-// checked and told the outcome after.
-type Throttle interface {
-	// AllowLogin returns an *Error with CodeTooManyAttempts (and
-	// RetryAfter) when this attempt must wait.
-	AllowLogin(ctx context.Context, email, ip string) error
-	// LoginResult records whether the attempt succeeded.
-	LoginResult(ctx context.Context, email, ip string, ok bool)
-}
-
 // Service holds every rule of Gatehouse. It is safe for concurrent use.
 type Service struct {
 	store  Store
@@ -86,6 +79,7 @@ type Service struct {
 	log    *slog.Logger
 	cache  *sessionCache
 	tok    *tokens // nil when token mode is off
+	limits throttle
 
 	feed feed
 }
@@ -111,7 +105,12 @@ func NewService(store Store, cfg Config) (*Service, error) {
 	cfg.SessionMax = orDefault(cfg.SessionMax, DefaultSessionMax)
 	cfg.RememberMax = orDefault(cfg.RememberMax, DefaultRememberMax)
 	cfg.CacheTTL = orDefault(cfg.CacheTTL, DefaultCacheTTL)
-	s := &Service{store: store, cfg: cfg, hasher: cfg.Hasher, log: cfg.Logger, cache: newSessionCache()}
+	cfg.Limits = cfg.Limits.withDefaults()
+	if cfg.Counters == nil {
+		cfg.Counters = NewMemoryCounters(cfg.Now)
+	}
+	s := &Service{store: store, cfg: cfg, hasher: cfg.Hasher, log: cfg.Logger, cache: newSessionCache(),
+		limits: throttle{lim: cfg.Limits, c: cfg.Counters}}
 	if cfg.Tokens != nil {
 		t, err := newTokens(*cfg.Tokens, s.now)
 		if err != nil {
@@ -156,6 +155,9 @@ func (c Client) by(detail string) string {
 func (s *Service) Register(ctx context.Context, email, pw string, c Client) (User, error) {
 	if s.cfg.NoSignup {
 		return User{}, Errorf(CodeSignupDisabled, "sign-up is disabled on this server")
+	}
+	if err := s.spend(ctx, "register", c.IP, s.cfg.Limits.Registrations, time.Hour); err != nil {
+		return User{}, err
 	}
 	return s.CreateUser(ctx, email, pw, []string{s.cfg.DefaultRole}, c)
 }
@@ -222,21 +224,29 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		// An address that cannot exist fails like any unknown one.
 		email = ""
 	}
-	if s.cfg.Throttle != nil {
-		if err := s.cfg.Throttle.AllowLogin(ctx, email, req.Client.IP); err != nil {
-			return LoginResult{}, err
-		}
+	ip := req.Client.IP
+	// Too many failures for this account from this address: wait, without
+	// checking the password (the same for accounts that do not exist).
+	wait, err := s.limits.lockedOut(ctx, email, ip)
+	s.throttleError(err)
+	if wait > 0 {
+		s.audit(ctx, AuditEvent{Type: EventLoginThrottled, IP: ip, Detail: "account locked at this address"})
+		return LoginResult{}, tooMany(wait)
 	}
 	u, err := s.checkPassword(ctx, email, req.Password)
-	if s.cfg.Throttle != nil && (err == nil || ErrorCode(err) == CodeInvalidCredentials) {
-		s.cfg.Throttle.LoginResult(ctx, email, req.Client.IP, err == nil)
+	if ErrorCode(err) == CodeInvalidCredentials {
+		s.audit(ctx, AuditEvent{Type: EventLoginFailed, UserID: u.ID, IP: ip})
+		wait, terr := s.limits.failed(ctx, email, ip)
+		s.throttleError(terr)
+		if wait > 0 {
+			s.audit(ctx, AuditEvent{Type: EventLoginThrottled, UserID: u.ID, IP: ip})
+			return LoginResult{}, tooMany(wait)
+		}
 	}
 	if err != nil {
-		if ErrorCode(err) == CodeInvalidCredentials {
-			s.audit(ctx, AuditEvent{Type: EventLoginFailed, UserID: u.ID, IP: req.Client.IP})
-		}
 		return LoginResult{}, err
 	}
+	s.throttleError(s.limits.succeeded(ctx, email, ip))
 	if u.Disabled {
 		s.audit(ctx, AuditEvent{Type: EventLoginFailed, UserID: u.ID, IP: req.Client.IP, Detail: "account disabled"})
 		return LoginResult{}, Errorf(CodeAccountDisabled, "this account is disabled")
@@ -571,6 +581,25 @@ func (s *Service) Me(ctx context.Context, p Principal) (User, error) {
 		return p.User, nil
 	}
 	return s.store.UserByID(ctx, p.User.ID)
+}
+
+// spend counts a request against an address's budget of one kind and
+// refuses it with 429 when the budget is spent.
+func (s *Service) spend(ctx context.Context, kind, ip string, budget int, window time.Duration) error {
+	wait, err := s.limits.spend(ctx, kind, ip, budget, window)
+	s.throttleError(err)
+	if wait > 0 {
+		return tooMany(wait)
+	}
+	return nil
+}
+
+// throttleError logs a counter store failure; the throttle then fails
+// open for that attempt (see throttle).
+func (s *Service) throttleError(err error) {
+	if err != nil {
+		s.log.Warn("throttle counters unavailable; not counting this attempt", "err", err)
+	}
 }
 
 func (s *Service) audit(ctx context.Context, ev AuditEvent) {

@@ -328,6 +328,9 @@ func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (LoginR
 	if t == nil {
 		return LoginResult{}, errTokensOff
 	}
+	if err := s.spend(ctx, "refresh", c.IP, s.cfg.Limits.Refreshes, time.Minute); err != nil {
+		return LoginResult{}, err
+	}
 	if !validSecret(refresh) {
 		return LoginResult{}, invalid
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -225,4 +226,9 @@ func sessionCookie(t *testing.T, r response, name string) *http.Cookie {
 	}
 	t.Fatalf("no %s cookie in %v", name, r.header.Values("Set-Cookie"))
 	return nil
+}
+
+// httpapiConfigTrustingLoopback trusts X-Forwarded-For from the test client.
+func httpapiConfigTrustingLoopback() httpapi.Config {
+	return httpapi.Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
 }

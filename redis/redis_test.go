@@ -101,3 +101,42 @@ func TestBadURL(t *testing.T) {
 		t.Fatal("Open accepted a non-redis URL")
 	}
 }
+
+// The counters are Redis's, so two clients (two servers) count together.
+func TestCountersAreShared(t *testing.T) {
+	srv := redistest.Start(t)
+	a, _ := redis.Open(srv.URL(), nil)
+	defer a.Close()
+	b, _ := redis.Open(srv.URL(), nil)
+	defer b.Close()
+	ctx := context.Background()
+	if n, left, err := a.Add(ctx, "k", time.Minute); err != nil || n != 1 || left <= 0 || left > time.Minute {
+		t.Fatalf("first Add = %d %v %v", n, left, err)
+	}
+	if n, _, _ := b.Add(ctx, "k", time.Hour); n != 2 {
+		t.Fatalf("second server's Add = %d, want 2", n)
+	}
+	if n, left, err := a.Get(ctx, "k"); n != 2 || left > time.Minute || err != nil {
+		t.Fatalf("Get = %d %v %v; the expiry must stay the first one", n, left, err)
+	}
+	if n, left, err := a.Get(ctx, "absent"); n != 0 || left != 0 || err != nil {
+		t.Fatalf("Get of an absent key = %d %v %v", n, left, err)
+	}
+	if err := b.Del(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := a.Get(ctx, "k"); n != 0 {
+		t.Fatalf("after Del the count is %d", n)
+	}
+	if n, left, _ := a.Add(ctx, "short", 50*time.Millisecond); n != 1 || left > 50*time.Millisecond {
+		t.Fatalf("Add = %d %v", n, left)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n, _, _ := a.Get(ctx, "short"); n != 0 {
+		t.Fatal("the counter did not expire")
+	}
+	srv.Stop()
+	if _, _, err := a.Add(ctx, "k", time.Minute); err == nil {
+		t.Fatal("Add succeeded with Redis down")
+	}
+}

@@ -44,6 +44,11 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	tok := tokenFlags(fs)
 	var proxies listFlag
 	fs.Var(&proxies, "trusted-proxies", "comma-separated addresses or CIDRs whose X-Forwarded-For is trusted")
+	var limits gatehouse.Limits
+	fs.IntVar(&limits.AccountFailures, "limit-account-failures", 10, "consecutive failed logins for one account from one address before that address waits")
+	fs.IntVar(&limits.AddressFailures, "limit-address-failures", 100, "failed logins per address per 15 minutes, across accounts")
+	fs.IntVar(&limits.Registrations, "limit-registrations", 100, "registrations per address per hour")
+	fs.IntVar(&limits.Refreshes, "limit-refreshes", 600, "token refreshes per address per minute")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	if pos, err := parse(fs, args, getenv); err != nil {
 		return err
@@ -83,7 +88,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	defer st.Close()
 	cfg := gatehouse.Config{
 		Logger: log, Roles: roles, DefaultRole: *defaultRole, NoSignup: *noSignup,
-		SessionIdle: *idle, SessionMax: *maxAge, RememberMax: *remember, Tokens: tokens,
+		SessionIdle: *idle, SessionMax: *maxAge, RememberMax: *remember, Tokens: tokens, Limits: limits,
 	}
 	if *redisURL != "" {
 		rc, err := redis.Open(*redisURL, log)
@@ -91,7 +96,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 			return usagef("%v", err)
 		}
 		defer rc.Close()
-		cfg.Notifier = rc
+		cfg.Notifier, cfg.Counters = rc, rc
 	}
 	svc, err := gatehouse.NewService(st, cfg)
 	if err != nil {
