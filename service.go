@@ -54,6 +54,9 @@ type Config struct {
 	Counters Counters
 	// Tokens, when set, turns token mode on.
 	Tokens *TokenConfig
+	// Metrics counts logins, reuse detections and throttled requests; nil
+	// counts nothing.
+	Metrics Metrics
 	// Notifier, when set, rings the other servers on this store after a
 	// change made here, and wakes this one when another rang.
 	Notifier Notifier
@@ -108,6 +111,9 @@ func NewService(store Store, cfg Config) (*Service, error) {
 	cfg.Limits = cfg.Limits.withDefaults()
 	if cfg.Counters == nil {
 		cfg.Counters = NewMemoryCounters(cfg.Now)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
 	}
 	s := &Service{store: store, cfg: cfg, hasher: cfg.Hasher, log: cfg.Logger, cache: newSessionCache(),
 		limits: throttle{lim: cfg.Limits, c: cfg.Counters}}
@@ -212,6 +218,12 @@ type LoginResult struct {
 // password give the same error after about the same work: an unknown email
 // is checked against a dummy hash.
 func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, error) {
+	res, err := s.login(ctx, req)
+	s.cfg.Metrics.Login(req.Mode, loginOutcome(err))
+	return res, err
+}
+
+func (s *Service) login(ctx context.Context, req LoginRequest) (LoginResult, error) {
 	if req.Mode != ModeSession && req.Mode != ModeToken {
 		return LoginResult{}, Errorf(CodeInvalidRequest, `mode must be "session" or "token"`)
 	}
@@ -231,6 +243,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 	s.throttleError(err)
 	if wait > 0 {
 		s.audit(ctx, AuditEvent{Type: EventLoginThrottled, IP: ip, Detail: "account locked at this address"})
+		s.cfg.Metrics.Throttled("login")
 		return LoginResult{}, tooMany(wait)
 	}
 	u, err := s.checkPassword(ctx, email, req.Password)
@@ -240,6 +253,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		s.throttleError(terr)
 		if wait > 0 {
 			s.audit(ctx, AuditEvent{Type: EventLoginThrottled, UserID: u.ID, IP: ip})
+			s.cfg.Metrics.Throttled("login")
 			return LoginResult{}, tooMany(wait)
 		}
 	}
@@ -549,6 +563,11 @@ func (s *Service) checkRoles(roles []string) error {
 	return nil
 }
 
+// LiveLogins counts the logins of both modes that are live now.
+func (s *Service) LiveLogins(ctx context.Context) (int, error) {
+	return s.store.CountLiveLogins(ctx, s.now())
+}
+
 // Audit returns up to limit audit events, newest first, of one user when
 // userID is set.
 func (s *Service) Audit(ctx context.Context, userID string, limit int) ([]AuditEvent, error) {
@@ -589,6 +608,7 @@ func (s *Service) spend(ctx context.Context, kind, ip string, budget int, window
 	wait, err := s.limits.spend(ctx, kind, ip, budget, window)
 	s.throttleError(err)
 	if wait > 0 {
+		s.cfg.Metrics.Throttled(kind)
 		return tooMany(wait)
 	}
 	return nil

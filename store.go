@@ -51,6 +51,12 @@ type LoginStore interface {
 	DeleteExpiredLogins(ctx context.Context, now time.Time) (int, error)
 }
 
+// StatsStore answers questions for monitoring.
+type StatsStore interface {
+	// CountLiveLogins counts the logins of both modes live at now.
+	CountLiveLogins(ctx context.Context, now time.Time) (int, error)
+}
+
 // AuditStore keeps the audit log.
 type AuditStore interface {
 	// RecordAudit appends an event that comes with no other change.
@@ -104,6 +110,7 @@ type Store interface {
 	TokenStore
 	KeyStore
 	RevocationFeed
+	StatsStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 }

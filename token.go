@@ -377,6 +377,7 @@ func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (LoginR
 			return LoginResult{User: u, Login: l, Tokens: pair}, err
 		}
 	}
+	s.cfg.Metrics.RefreshReused()
 	_, err = s.revoke(ctx, Revocation{UserID: u.ID, LoginID: l.ID, Reason: ReasonRefreshTokenReused},
 		AuditEvent{Type: EventRefreshTokenReused, UserID: u.ID, IP: c.IP, Detail: "session=" + l.ID})
 	if err != nil {

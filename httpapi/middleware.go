@@ -76,9 +76,13 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
+		d := time.Since(start)
 		s.log.LogAttrs(r.Context(), levelFor(sw.status), "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)))
+			slog.Int("status", sw.status), slog.Duration("duration", d))
+		if s.cfg.OnRequest != nil {
+			s.cfg.OnRequest(r.Pattern, sw.status, d) // the mux set the pattern
+		}
 	})
 }
 

@@ -27,6 +27,9 @@ func (s *Server) routes() http.Handler {
 	route("/v1/admin/users/{id}", map[string]http.Handler{"PATCH": s.permitted("users:admin", s.handleAdminPatchUser())})
 	route("/v1/admin/users/{id}/sessions", map[string]http.Handler{"DELETE": s.permitted("users:admin", s.handleAdminRevokeSessions())})
 	route("/v1/admin/audit", map[string]http.Handler{"GET": s.permitted("audit:read", s.handleAdminAudit())})
+	if s.cfg.Metrics != nil {
+		route("/metrics", map[string]http.Handler{"GET": s.cfg.Metrics})
+	}
 	mux.Handle("/", notFound())
 	return mux
 }

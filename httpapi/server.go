@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/gatehouse/gatehouse"
 )
@@ -19,6 +20,11 @@ type Config struct {
 	CookieDomain string
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// Metrics, when set, is served at GET /metrics.
+	Metrics http.Handler
+	// OnRequest, when set, is told of every request: its route pattern
+	// ("GET /v1/me"), status and duration.
+	OnRequest func(route string, status int, d time.Duration)
 }
 
 // Server is the API handler.

@@ -184,6 +184,18 @@ func (s *Store) DeleteExpiredLogins(ctx context.Context, now time.Time) (int, er
 	return int(tag.RowsAffected()), nil
 }
 
+// CountLiveLogins counts the logins of both modes live at now.
+func (s *Store) CountLiveLogins(ctx context.Context, now time.Time) (int, error) {
+	var count int
+	err := s.pool.QueryRow(ctx,
+		`SELECT count(*) FROM logins WHERE expires_at > $1 AND (idle_expires_at = 0 OR idle_expires_at > $1)`,
+		unixNano(now)).Scan(&count)
+	if err != nil {
+		return 0, storeError(err)
+	}
+	return count, nil
+}
+
 func scanLogin(row pgx.Row) (gatehouse.Login, error) {
 	var l gatehouse.Login
 	var mode string

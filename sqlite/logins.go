@@ -217,6 +217,18 @@ func (s *Store) DeleteExpiredLogins(ctx context.Context, now time.Time) (int, er
 	return int(deleted), nil
 }
 
+// CountLiveLogins counts the logins of both modes live at now.
+func (s *Store) CountLiveLogins(ctx context.Context, now time.Time) (int, error) {
+	n := unixNano(now)
+	var count int
+	err := s.read.QueryRowContext(ctx,
+		`SELECT count(*) FROM logins WHERE expires_at > ? AND (idle_expires_at = 0 OR idle_expires_at > ?)`, n, n).Scan(&count)
+	if err != nil {
+		return 0, storeError(err)
+	}
+	return count, nil
+}
+
 func scanLogin(row scanner) (gatehouse.Login, error) {
 	var l gatehouse.Login
 	var mode string

@@ -254,6 +254,9 @@ func testDeleteExpiredLogins(t *testing.T, s gatehouse.Store) {
 	for _, l := range []gatehouse.Login{live, token, expired, expiresNow, idle} {
 		createLogin(t, s, l)
 	}
+	if n, err := s.CountLiveLogins(t.Context(), now); err != nil || n != 2 {
+		t.Errorf("CountLiveLogins = %d, %v; want 2 (the live session and the token), nil", n, err)
+	}
 
 	n, err := s.DeleteExpiredLogins(t.Context(), now)
 	if err != nil || n != 3 {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/httpapi"
+	"github.com/gatehouse/gatehouse/metrics"
 	"github.com/gatehouse/gatehouse/redis"
 )
 
@@ -49,6 +50,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	fs.IntVar(&limits.AddressFailures, "limit-address-failures", 100, "failed logins per address per 15 minutes, across accounts")
 	fs.IntVar(&limits.Registrations, "limit-registrations", 100, "registrations per address per hour")
 	fs.IntVar(&limits.Refreshes, "limit-refreshes", 600, "token refreshes per address per minute")
+	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address instead of the API's (bind it privately)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	if pos, err := parse(fs, args, getenv); err != nil {
 		return err
@@ -98,14 +100,27 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 		defer rc.Close()
 		cfg.Notifier, cfg.Counters = rc, rc
 	}
-	svc, err := gatehouse.NewService(st, cfg)
+	var svc *gatehouse.Service
+	m := metrics.New(func(ctx context.Context) (int, error) { return svc.LiveLogins(ctx) })
+	cfg.Metrics = m
+	svc, err = gatehouse.NewService(st, cfg)
 	if err != nil {
 		return usagef("%v", err)
 	}
 	if err := svc.Start(ctx); err != nil {
 		return err
 	}
-	api := httpapi.NewServer(svc, log, httpapi.Config{Dev: *dev, CookieDomain: *cookieDomain, TrustedProxies: trusted})
+	apiCfg := httpapi.Config{Dev: *dev, CookieDomain: *cookieDomain, TrustedProxies: trusted, OnRequest: m.Request}
+	if *metricsAddr == "" {
+		apiCfg.Metrics = m.Handler()
+	} else {
+		stop, err := serveMetrics(*metricsAddr, m.Handler(), log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	api := httpapi.NewServer(svc, log, apiCfg)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -142,6 +157,20 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 		return err
 	}
 	return nil
+}
+
+// serveMetrics serves /metrics alone on addr, for a private port.
+func serveMetrics(addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout}
+	go srv.Serve(ln)
+	log.Info("serving metrics", "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
 }
 
 func newLogger(format string, std stdio) (*slog.Logger, error) {
