@@ -115,7 +115,7 @@ func NewService(store Store, cfg Config) (*Service, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = noMetrics{}
 	}
-	s := &Service{store: store, cfg: cfg, hasher: cfg.Hasher, log: cfg.Logger, cache: newSessionCache(),
+	s := &Service{store: auditLogged{Store: store, log: cfg.Logger}, cfg: cfg, hasher: cfg.Hasher, log: cfg.Logger, cache: newSessionCache(),
 		limits: throttle{lim: cfg.Limits, c: cfg.Counters}}
 	if cfg.Tokens != nil {
 		t, err := newTokens(*cfg.Tokens, s.now)

@@ -207,6 +207,11 @@ func TestAuditAndLogs(t *testing.T) {
 	if !strings.Contains(logs, "path=/v1/login") || !strings.Contains(logs, "status=401") {
 		t.Errorf("no request lines in the log:\n%s", logs)
 	}
+	for _, typ := range want {
+		if !strings.Contains(logs, "msg=audit type="+typ) {
+			t.Errorf("the audit event %s is not in the log", typ)
+		}
+	}
 	for _, s := range []string{pw, "a brand new passphrase", "wrong password!", secret, "argon2id"} {
 		if strings.Contains(logs, s) {
 			t.Errorf("the log contains a secret %q", s)
