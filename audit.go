@@ -18,6 +18,7 @@ const (
 	EventLoginFailed        = "login.failed"
 	EventLogout             = "logout"
 	EventSessionRevoked     = "session.revoked"
+	EventSessionEvicted     = "session.evicted"
 	EventPasswordChanged    = "password.changed"
 	EventUserDisabled       = "user.disabled"
 	EventUserEnabled        = "user.enabled"

@@ -56,6 +56,7 @@ const (
 	ReasonRevoked         = "revoked"
 	ReasonPasswordChanged = "password_changed"
 	ReasonUserDisabled    = "user_disabled"
+	ReasonEvicted         = "evicted"
 )
 
 // ReasonRolesChanged marks a feed entry that revokes no login: the user's

@@ -287,7 +287,30 @@ func (s *Service) login(ctx context.Context, req LoginRequest) (LoginResult, err
 	if err := s.store.CreateLogin(ctx, l, ev); err != nil {
 		return LoginResult{}, err
 	}
+	s.evictOldest(ctx, u.ID, req.Client)
 	return LoginResult{User: u, Login: l, Secret: secret}, nil
+}
+
+// MaxLoginsPerUser is how many live logins one user may have; a new login
+// beyond it ends the oldest, so an account cannot pile up logins (and
+// rows) without bound.
+const MaxLoginsPerUser = 100
+
+// evictOldest ends the user's oldest logins beyond MaxLoginsPerUser. A
+// failure is logged: the new login stands either way.
+func (s *Service) evictOldest(ctx context.Context, userID string, c Client) {
+	logins, err := s.store.ListLogins(ctx, userID, s.now())
+	if err != nil {
+		s.log.Warn("counting a user's logins failed", "user", userID, "err", err)
+		return
+	}
+	for i := len(logins) - 1; i >= MaxLoginsPerUser; i-- { // newest first: the tail is oldest
+		id := logins[i].ID
+		if _, err := s.revoke(ctx, Revocation{UserID: userID, LoginID: id, Reason: ReasonEvicted},
+			AuditEvent{Type: EventSessionEvicted, UserID: userID, IP: c.IP, Detail: "session=" + id}); err != nil {
+			s.log.Warn("evicting an old login failed", "user", userID, "err", err)
+		}
+	}
 }
 
 // checkPassword finds the user and verifies the password, upgrading the

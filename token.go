@@ -295,6 +295,7 @@ func (s *Service) loginTokens(ctx context.Context, u User, req LoginRequest, dev
 	if err := s.store.CreateTokenLogin(ctx, l, rt, ev); err != nil {
 		return LoginResult{}, err
 	}
+	s.evictOldest(ctx, u.ID, req.Client)
 	pair, err := s.issue(u, l, refresh, now)
 	return LoginResult{User: u, Login: l, Tokens: pair}, err
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,26 +12,40 @@ import (
 	"github.com/gatehouse/gatehouse"
 )
 
-// MaxBodyBytes is the largest request body accepted (413 beyond it).
-const MaxBodyBytes = 64 << 10
+// Request body limits.
+const (
+	// MaxBodyBytes is the largest request body accepted (413 beyond it).
+	MaxBodyBytes = 64 << 10
+	// MaxJSONDepth is the deepest nesting of arrays and objects accepted;
+	// no request needs more than two levels.
+	MaxJSONDepth = 16
+)
 
 // decode reads one JSON value from the body into dst. Unknown fields are
 // ignored; anything else that is not exactly one well-formed value of the
 // right shape is CodeInvalidRequest, and an oversized body is a 413.
 func decode(w http.ResponseWriter, r *http.Request, dst any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	err := dec.Decode(dst)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return errTooLarge
+	}
+	if err != nil {
+		return gatehouse.Errorf(gatehouse.CodeInvalidRequest, "the body could not be read")
+	}
+	if jsonDepth(body) > MaxJSONDepth {
+		return gatehouse.Errorf(gatehouse.CodeInvalidRequest, fmt.Sprintf("the body nests deeper than %d levels", MaxJSONDepth))
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	err = dec.Decode(dst)
 	if err == nil {
 		if _, extra := dec.Token(); extra != io.EOF {
 			return gatehouse.Errorf(gatehouse.CodeInvalidRequest, "the body must hold exactly one JSON value")
 		}
 		return nil
 	}
-	var tooBig *http.MaxBytesError
 	var typeErr *json.UnmarshalTypeError
 	switch {
-	case errors.As(err, &tooBig):
-		return errTooLarge
 	case errors.As(err, &typeErr):
 		return gatehouse.Errorf(gatehouse.CodeInvalidRequest, fmt.Sprintf("field %q has the wrong type", typeErr.Field))
 	case errors.Is(err, io.EOF):
@@ -38,6 +53,30 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	default:
 		return gatehouse.Errorf(gatehouse.CodeInvalidRequest, "the body is not valid JSON")
 	}
+}
+
+// jsonDepth returns the deepest nesting of arrays and objects in b,
+// skipping strings; it does not validate, the decoder does that after.
+func jsonDepth(b []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range b {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			escaped = c == '\\'
+			inString = c != '"'
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // errTooLarge marks a body over MaxBodyBytes; it is answered with 413.
