@@ -71,6 +71,10 @@ func TestProductionDefaults(t *testing.T) {
 	if strings.Contains(sc, "Domain=") {
 		t.Errorf("__Host- cookie with a Domain: %q", sc)
 	}
+	// Headers are capped (32 KiB): a larger request is refused with 431.
+	if r := srv.call(newClient(), "GET", "/healthz", nil, "X-Big", strings.Repeat("a", 40<<10)); r.status != 431 {
+		t.Errorf("a 40 KiB header: %d, want 431", r.status)
+	}
 	// The request line is written once the response has gone out.
 	eventually(t, 5*time.Second, "one JSON request line for the login", func() bool {
 		var requests int
