@@ -1,0 +1,173 @@
+package gatehouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/gatehouse/gatehouse/password"
+)
+
+// Register creates an account through self-service sign-up.
+func (s *Service) Register(ctx context.Context, email, pw string, c Client) (User, error) {
+	if s.cfg.NoSignup {
+		return User{}, Errorf(CodeSignupDisabled, "sign-up is disabled on this server")
+	}
+	if err := s.spend(ctx, "register", c.IP, s.cfg.Limits.Registrations, time.Hour); err != nil {
+		return User{}, err
+	}
+	return s.CreateUser(ctx, email, pw, []string{s.cfg.DefaultRole}, c)
+}
+
+// CreateUser creates an account with the given roles, checking the email
+// and the password policy. It is what the CLI and admins use.
+func (s *Service) CreateUser(ctx context.Context, email, pw string, roles []string, c Client) (User, error) {
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return User{}, err
+	}
+	if err := s.checkRoles(roles); err != nil {
+		return User{}, err
+	}
+	if err := checkPassword(pw); err != nil {
+		return User{}, err
+	}
+	hash, err := s.hash(ctx, pw)
+	if err != nil {
+		return User{}, err
+	}
+	now := s.now()
+	u := User{ID: newID(), Email: email, PasswordHash: hash, Roles: sortedRoles(roles), CreatedAt: now}
+	ev := AuditEvent{At: now, Type: EventUserCreated, UserID: u.ID, IP: c.IP}
+	if err := s.store.CreateUser(ctx, u, ev); err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// ChangePassword sets a new password after checking the current one, and
+// ends every other login of the user.
+func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next string, c Client) error {
+	u, err := s.store.UserByID(ctx, p.User.ID)
+	if err != nil {
+		return err
+	}
+	ok, _, err := s.hasher.Verify(ctx, current, u.PasswordHash)
+	if err != nil && !errors.Is(err, password.ErrMalformedHash) {
+		return hashError(err)
+	}
+	if !ok {
+		return Errorf(CodeInvalidCredentials, "the current password is incorrect")
+	}
+	if err := checkPassword(next); err != nil {
+		return err
+	}
+	return s.setPassword(ctx, u, next, p.Login.ID, c)
+}
+
+func (s *Service) setPassword(ctx context.Context, u User, pw, keep string, c Client) error {
+	hash, err := s.hash(ctx, pw)
+	if err != nil {
+		return err
+	}
+	u.PasswordHash = hash
+	now := s.now()
+	r := &Revocation{UserID: u.ID, KeepLoginID: keep, Reason: ReasonPasswordChanged, At: now}
+	ids, err := s.store.UpdateUser(ctx, u, r, AuditEvent{At: now, Type: EventPasswordChanged, UserID: u.ID, IP: c.IP})
+	s.forget(now, ids...)
+	s.ring(ctx)
+	return err
+}
+
+// User returns the account with that id.
+func (s *Service) User(ctx context.Context, id string) (User, error) {
+	return s.store.UserByID(ctx, id)
+}
+
+// UserByEmail returns the account with that email.
+func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return User{}, err
+	}
+	return s.store.UserByEmail(ctx, email)
+}
+
+// ListUsers returns up to limit users after the cursor, in creation order.
+func (s *Service) ListUsers(ctx context.Context, after string, limit int) ([]User, error) {
+	return s.store.ListUsers(ctx, after, limit)
+}
+
+// SetDisabled disables or enables an account. Disabling ends every login
+// of the user at once.
+func (s *Service) SetDisabled(ctx context.Context, userID string, disabled bool, c Client) (User, error) {
+	u, err := s.store.UserByID(ctx, userID)
+	if err != nil || u.Disabled == disabled {
+		return u, err
+	}
+	u.Disabled = disabled
+	now := s.now()
+	ev := AuditEvent{At: now, Type: EventUserEnabled, UserID: u.ID, IP: c.IP, Detail: c.by("")}
+	var r *Revocation
+	if disabled {
+		ev.Type = EventUserDisabled
+		r = &Revocation{UserID: u.ID, Reason: ReasonUserDisabled, At: now}
+	}
+	ids, err := s.store.UpdateUser(ctx, u, r, ev)
+	s.forget(now, ids...)
+	s.cache.dropUser(u.ID)
+	s.ring(ctx)
+	return u, err
+}
+
+// SetRoles replaces a user's roles. Every role must exist.
+func (s *Service) SetRoles(ctx context.Context, userID string, roles []string, c Client) (User, error) {
+	if err := s.checkRoles(roles); err != nil {
+		return User{}, err
+	}
+	u, err := s.store.UserByID(ctx, userID)
+	if err != nil {
+		return User{}, err
+	}
+	old := u.Roles
+	u.Roles = sortedRoles(roles)
+	if slices.Equal(old, u.Roles) {
+		return u, nil
+	}
+	now := s.now()
+	detail := c.by(fmt.Sprintf("from=%v to=%v", old, u.Roles))
+	r := &Revocation{UserID: u.ID, Reason: ReasonRolesChanged, At: now}
+	if _, err = s.store.UpdateUser(ctx, u, r, AuditEvent{At: now, Type: EventUserRolesChanged, UserID: u.ID, IP: c.IP, Detail: detail}); err != nil {
+		return User{}, err
+	}
+	s.cache.dropUser(u.ID)
+	if s.tok != nil {
+		s.tok.setRoles(u.ID, u.Roles, now)
+	}
+	s.feed.notify()
+	s.ring(ctx)
+	return u, nil
+}
+
+func sortedRoles(roles []string) []string {
+	return slices.Compact(slices.Sorted(slices.Values(roles)))
+}
+
+func (s *Service) checkRoles(roles []string) error {
+	for _, r := range roles {
+		if _, ok := s.cfg.Roles[r]; !ok {
+			return Errorf(CodeInvalidRequest, fmt.Sprintf("unknown role %q", r))
+		}
+	}
+	return nil
+}
+
+// Me returns the principal's account as stored now.
+func (s *Service) Me(ctx context.Context, p Principal) (User, error) {
+	if p.Login.Mode == ModeSession {
+		return p.User, nil
+	}
+	return s.store.UserByID(ctx, p.User.ID)
+}

@@ -1,0 +1,165 @@
+package gatehouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gatehouse/gatehouse/password"
+)
+
+// LoginRequest is a sign-in attempt.
+type LoginRequest struct {
+	Email    string
+	Password string
+	Mode     Mode
+	Remember bool
+	Device   string
+	Client   Client
+}
+
+// LoginResult is a successful sign-in. Secret is the cookie secret of a
+// session login, Tokens the tokens of a token login: each is returned once
+// and only hashes are kept.
+type LoginResult struct {
+	User   User
+	Login  Login
+	Secret string
+	Tokens TokenPair
+}
+
+// Login checks a password and starts a login. A wrong email and a wrong
+// password give the same error after about the same work: an unknown email
+// is checked against a dummy hash.
+func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, error) {
+	res, err := s.login(ctx, req)
+	s.cfg.Metrics.Login(req.Mode, loginOutcome(err))
+	return res, err
+}
+
+func (s *Service) login(ctx context.Context, req LoginRequest) (LoginResult, error) {
+	if req.Mode != ModeSession && req.Mode != ModeToken {
+		return LoginResult{}, Errorf(CodeInvalidRequest, `mode must be "session" or "token"`)
+	}
+	device := req.Device
+	if len(device) > MaxDeviceLength {
+		return LoginResult{}, Errorf(CodeInvalidRequest, fmt.Sprintf("device must be at most %d bytes", MaxDeviceLength))
+	}
+	email, err := NormalizeEmail(req.Email)
+	if err != nil {
+		// An address that cannot exist fails like any unknown one.
+		email = ""
+	}
+	ip := req.Client.IP
+	// Too many failures for this account from this address: wait, without
+	// checking the password (the same for accounts that do not exist).
+	wait, err := s.limits.lockedOut(ctx, email, ip)
+	s.throttleError(err)
+	if wait > 0 {
+		s.audit(ctx, AuditEvent{Type: EventLoginThrottled, IP: ip, Detail: "account locked at this address"})
+		s.cfg.Metrics.Throttled("login")
+		return LoginResult{}, tooMany(wait)
+	}
+	u, err := s.checkPassword(ctx, email, req.Password)
+	if ErrorCode(err) == CodeInvalidCredentials {
+		s.audit(ctx, AuditEvent{Type: EventLoginFailed, UserID: u.ID, IP: ip})
+		wait, terr := s.limits.failed(ctx, email, ip)
+		s.throttleError(terr)
+		if wait > 0 {
+			s.audit(ctx, AuditEvent{Type: EventLoginThrottled, UserID: u.ID, IP: ip})
+			s.cfg.Metrics.Throttled("login")
+			return LoginResult{}, tooMany(wait)
+		}
+	}
+	if err != nil {
+		return LoginResult{}, err
+	}
+	s.throttleError(s.limits.succeeded(ctx, email, ip))
+	if u.Disabled {
+		s.audit(ctx, AuditEvent{Type: EventLoginFailed, UserID: u.ID, IP: req.Client.IP, Detail: "account disabled"})
+		return LoginResult{}, Errorf(CodeAccountDisabled, "this account is disabled")
+	}
+	if device == "" {
+		device = DeviceName(req.Client.UserAgent)
+	}
+	now := s.now()
+	if req.Mode == ModeToken {
+		return s.loginTokens(ctx, u, req, device, now)
+	}
+	max := s.cfg.SessionMax
+	if req.Remember {
+		max = s.cfg.RememberMax
+	}
+	secret, hash := newSecret()
+	l := Login{
+		ID: newID(), UserID: u.ID, Mode: ModeSession, SecretHash: hash[:],
+		Device: device, IP: req.Client.IP, UserAgent: truncate(req.Client.UserAgent, 512), Remember: req.Remember,
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(max),
+	}
+	l.IdleExpiresAt = minTime(now.Add(s.cfg.SessionIdle), l.ExpiresAt)
+	ev := AuditEvent{At: now, Type: EventLoginSucceeded, UserID: u.ID, IP: req.Client.IP, Detail: "mode=" + string(l.Mode)}
+	if err := s.store.CreateLogin(ctx, l, ev); err != nil {
+		return LoginResult{}, err
+	}
+	s.evictOldest(ctx, u.ID, req.Client)
+	return LoginResult{User: u, Login: l, Secret: secret}, nil
+}
+
+// MaxLoginsPerUser is how many live logins one user may have; a new login
+// beyond it ends the oldest, so an account cannot pile up logins (and
+// rows) without bound.
+const MaxLoginsPerUser = 100
+
+// evictOldest ends the user's oldest logins beyond MaxLoginsPerUser. A
+// failure is logged: the new login stands either way.
+func (s *Service) evictOldest(ctx context.Context, userID string, c Client) {
+	logins, err := s.store.ListLogins(ctx, userID, s.now())
+	if err != nil {
+		s.log.Warn("counting a user's logins failed", "user", userID, "err", err)
+		return
+	}
+	for i := len(logins) - 1; i >= MaxLoginsPerUser; i-- { // newest first: the tail is oldest
+		id := logins[i].ID
+		if _, err := s.revoke(ctx, Revocation{UserID: userID, LoginID: id, Reason: ReasonEvicted},
+			AuditEvent{Type: EventSessionEvicted, UserID: userID, IP: c.IP, Detail: "session=" + id}); err != nil {
+			s.log.Warn("evicting an old login failed", "user", userID, "err", err)
+		}
+	}
+}
+
+// checkPassword finds the user and verifies the password, upgrading the
+// stored hash when its parameters are out of date. On a wrong password it
+// returns the user (for the audit log) with CodeInvalidCredentials.
+func (s *Service) checkPassword(ctx context.Context, email, pw string) (User, error) {
+	bad := Errorf(CodeInvalidCredentials, "the email or password is incorrect")
+	var u User
+	var err error
+	if email != "" {
+		u, err = s.store.UserByEmail(ctx, email)
+	}
+	if email == "" || ErrorCode(err) == CodeNotFound {
+		if err := s.hasher.Dummy(ctx, pw); err != nil {
+			return User{}, hashError(err)
+		}
+		return User{}, bad
+	}
+	if err != nil {
+		return User{}, err
+	}
+	ok, rehash, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
+	if err != nil && !errors.Is(err, password.ErrMalformedHash) {
+		return User{}, hashError(err)
+	}
+	if !ok {
+		return u, bad
+	}
+	if rehash {
+		if h, err := s.hasher.Hash(ctx, pw); err == nil {
+			u.PasswordHash = h
+			if _, err := s.store.UpdateUser(ctx, u, nil); err != nil {
+				s.log.Warn("upgrading a password hash failed", "user", u.ID, "err", err)
+			}
+		}
+	}
+	return u, nil
+}
