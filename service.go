@@ -167,18 +167,23 @@ func (s *Service) Audit(ctx context.Context, userID string, limit int) ([]AuditE
 	return s.store.ListAudit(ctx, userID, limit)
 }
 
-// Ready reports whether the store (and the notifier, when there is one)
-// answers.
-func (s *Service) Ready(ctx context.Context) error {
-	if err := s.store.Ping(ctx); err != nil {
-		return Unavailable(err)
-	}
+// Ready reports whether the store answers: without it nothing can be
+// checked. It also says how the notifier (Redis) is, "" when there is
+// none: a server without Redis is still correct, only slower to see other
+// servers' changes, so Redis alone never makes it unready (taking every
+// server out of a load balancer because Redis is down would turn a slower
+// cluster into no cluster).
+func (s *Service) Ready(ctx context.Context) (notifier string, err error) {
 	if s.cfg.Notifier != nil {
-		if err := s.cfg.Notifier.Ping(ctx); err != nil {
-			return Unavailable(err)
+		notifier = "ok"
+		if s.cfg.Notifier.Ping(ctx) != nil {
+			notifier = "unreachable"
 		}
 	}
-	return nil
+	if err := s.store.Ping(ctx); err != nil {
+		return notifier, Unavailable(err)
+	}
+	return notifier, nil
 }
 
 // spend counts a request against an address's budget of one kind and
@@ -193,11 +198,12 @@ func (s *Service) spend(ctx context.Context, kind, ip string, budget int, window
 	return nil
 }
 
-// throttleError logs a counter store failure; the throttle then fails
-// open for that attempt (see throttle).
+// throttleError notes a counter store failure; the throttle then fails
+// open for that attempt (see throttle). Only at debug level: the counters
+// live in Redis, whose outages package redis logs once.
 func (s *Service) throttleError(err error) {
 	if err != nil {
-		s.log.Warn("throttle counters unavailable; not counting this attempt", "err", err)
+		s.log.Debug("throttle counters unavailable; not counting this attempt", "err", err)
 	}
 }
 

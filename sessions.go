@@ -108,10 +108,12 @@ func (s *Service) revoke(ctx context.Context, r Revocation, ev AuditEvent) ([]st
 	return ids, err
 }
 
-// ring tells the other servers that this one changed the store.
+// ring tells the other servers that this one changed the store. It does
+// not wait: the change is committed, and a lost ring only means the
+// others see it at their next poll.
 func (s *Service) ring(ctx context.Context) {
-	if s.cfg.Notifier != nil {
-		s.cfg.Notifier.Notify(ctx) // the notifier logs its own outages
+	if n := s.cfg.Notifier; n != nil {
+		go n.Notify(context.WithoutCancel(ctx))
 	}
 }
 

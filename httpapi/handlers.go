@@ -32,11 +32,16 @@ func (s *Server) handleHealth() http.Handler {
 
 func (s *Server) handleReady() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.svc.Ready(r.Context()); err != nil {
+		notifier, err := s.svc.Ready(r.Context())
+		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		encode(w, http.StatusOK, map[string]string{"status": "ready"})
+		body := map[string]string{"status": "ready"}
+		if notifier != "" {
+			body["redis"] = notifier
+		}
+		encode(w, http.StatusOK, body)
 	})
 }
 

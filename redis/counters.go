@@ -21,7 +21,6 @@ func (c *Client) Add(ctx context.Context, key string, ttl time.Duration) (int64,
 	pipe.Do(ctx, "PEXPIRE", k, ttl.Milliseconds(), "NX")
 	left := pipe.PTTL(ctx, k)
 	if _, err := pipe.Exec(ctx); err != nil {
-		c.seen(err)
 		return 0, 0, err
 	}
 	return incr.Val(), max(left.Val(), 0), nil
@@ -37,7 +36,6 @@ func (c *Client) Get(ctx context.Context, key string) (int64, time.Duration, err
 	if errors.Is(err, goredis.Nil) {
 		return 0, 0, nil
 	}
-	c.seen(err)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -51,7 +49,5 @@ func (c *Client) Del(ctx context.Context, keys ...string) error {
 	for i, k := range keys {
 		ks[i] = counterPrefix + k
 	}
-	err := c.rdb.Del(ctx, ks...).Err()
-	c.seen(err)
-	return err
+	return c.rdb.Del(ctx, ks...).Err()
 }

@@ -14,9 +14,23 @@ import (
 // Channel is the pub/sub channel servers ring each other on.
 const Channel = "gatehouse:changes"
 
-// retryEvery is how long the subscriber waits before resubscribing after
-// losing Redis.
-const retryEvery = 500 * time.Millisecond
+// Timeouts: a server must not stall on a Redis that is gone. A notice or
+// a counter that cannot reach Redis in time fails fast; the caller falls
+// back (polling for notices, failing open for counters).
+const (
+	retryEvery   = 500 * time.Millisecond // resubscribe after losing Redis
+	dialTimeout  = 250 * time.Millisecond
+	callTimeout  = 250 * time.Millisecond
+	notifyWithin = time.Second
+)
+
+// quiet drops go-redis's own log lines: this package logs Redis outages
+// once, structured, through slog.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+func init() { goredis.SetLogger(quiet{}) }
 
 // Client publishes and receives change notices. It is safe for
 // concurrent use.
@@ -43,6 +57,8 @@ func Open(url string, log *slog.Logger) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = dialTimeout, callTimeout, callTimeout
+	opt.MaxRetries = 1
 	ctx, stop := context.WithCancel(context.Background())
 	c := &Client{rdb: goredis.NewClient(opt), log: log, changes: make(chan struct{}, 1), stop: stop, done: make(chan struct{})}
 	go c.listen(ctx)
@@ -51,9 +67,9 @@ func Open(url string, log *slog.Logger) (*Client, error) {
 
 // Notify tells every server (this one included) that the store changed.
 func (c *Client) Notify(ctx context.Context) error {
-	err := c.rdb.Publish(ctx, Channel, "sync").Err()
-	c.seen(err)
-	return err
+	ctx, cancel := context.WithTimeout(ctx, notifyWithin)
+	defer cancel()
+	return c.rdb.Publish(ctx, Channel, "sync").Err()
 }
 
 // Changes delivers a value after notices arrive; several notices may
@@ -62,9 +78,7 @@ func (c *Client) Changes() <-chan struct{} { return c.changes }
 
 // Ping reports whether Redis answers.
 func (c *Client) Ping(ctx context.Context) error {
-	err := c.rdb.Ping(ctx).Err()
-	c.seen(err)
-	return err
+	return c.rdb.Ping(ctx).Err()
 }
 
 // Close stops listening and closes the connections.
@@ -122,6 +136,7 @@ func (c *Client) ring() {
 }
 
 // seen logs once when Redis becomes unreachable and once when it is back.
+// Only the subscriber calls it, so one outage makes one pair of lines.
 func (c *Client) seen(err error) {
 	if errors.Is(err, context.Canceled) {
 		return

@@ -141,7 +141,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String(), "db", *db)
+	log.Info("listening", "addr", ln.Addr().String(), "db", redactedDB(*db))
 	select {
 	case err := <-errc:
 		return err

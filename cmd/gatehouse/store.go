@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"net/url"
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
@@ -32,6 +33,23 @@ func openStore(ctx context.Context, db string) (store, error) {
 
 func isPostgres(db string) bool {
 	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// redactedDB returns --db fit for a log: a PostgreSQL URL's password, in
+// the user part or as a password= parameter, is masked.
+func redactedDB(db string) string {
+	if !isPostgres(db) {
+		return db
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "(a PostgreSQL URL)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }
 
 func migrate(ctx context.Context, args []string, getenv env, std stdio) error {
