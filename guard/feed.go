@@ -418,14 +418,18 @@ type rolesChange struct {
 }
 
 // check refuses a token of login sid, user sub, issued at iat, if the
-// login was revoked or the user's roles changed after iat.
+// login was revoked or the user's roles changed after iat. iat has whole
+// seconds, so the change time is taken to its second: a token issued in
+// the same second as the change passes (a window under a second), rather
+// than a fresh token, refreshed just after the change, being refused
+// until the next second.
 func (r *revocations) check(sid, sub string, iat time.Time) *Error {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if _, ok := r.sids[sid]; ok {
 		return errRevoked
 	}
-	if c, ok := r.subs[sub]; ok && iat.Before(c.at) {
+	if c, ok := r.subs[sub]; ok && iat.Before(c.at.Truncate(time.Second)) {
 		return errStaleRoles
 	}
 	return nil
