@@ -30,6 +30,7 @@ const usage = `usage: gatehouse <command> [flags]
 
 commands:
   serve                       run the server
+  demo                        run the server with the demo shop beside it, on one loopback address
   migrate                     bring the schema up to date
   user add|list|disable|enable|roles
   sessions list|revoke
@@ -47,6 +48,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch cmd {
 	case "serve":
 		return serve(ctx, rest, env(getenv), std)
+	case "demo":
+		return demo(ctx, rest, env(getenv), std)
 	case "migrate":
 		return migrate(ctx, rest, env(getenv), std)
 	case "user":
