@@ -37,6 +37,7 @@ func TestCluster(t *testing.T) {
 	t.Run("PostgresOutage", func(t *testing.T) { testClusterPostgresOutage(t, pgtest.Start(t)) })
 	t.Run("RedisOutage", func(t *testing.T) { testClusterRedisOutage(t, pg) })
 	t.Run("Restart", func(t *testing.T) { testClusterRestart(t, pg) })
+	t.Run("ThrottleAcrossServers", func(t *testing.T) { testClusterThrottle(t, pg) })
 }
 
 // fastPath checks that changes travelled through Redis rather than the
@@ -203,6 +204,29 @@ func testClusterWithoutRedis(t *testing.T, pg *pgtest.Server) {
 	propagation(t, bound, b.signOut(access, true), map[string]func() bool{
 		"token signed out on B, refused by A (no Redis)": func() bool { return a.verifyBearer(access) == 401 },
 	})
+}
+
+// testClusterThrottle: with Redis the login limits count across servers:
+// failures spread over A and B lock the account at this address as one
+// server would, and the owner's right password from elsewhere still works.
+func testClusterThrottle(t *testing.T, pg *pgtest.Server) {
+	c := newCluster(t, pg, true)
+	a, b := c.start(), c.start()
+	a.register("ada@example.com")
+	wrong := func(s *server) reply {
+		return s.call(newClient(), "POST", "/v1/login", map[string]any{"email": "ada@example.com", "password": "wrong guess", "mode": "session"})
+	}
+	for i := range 9 {
+		s := []*server{a, b}[i%2]
+		s.want(wrong(s), 401, "invalid_credentials")
+	}
+	// The tenth failure, whichever server sees it, locks the account here.
+	r := b.call(newClient(), "POST", "/v1/login", map[string]any{"email": "ada@example.com", "password": "tenth guess", "mode": "session"})
+	b.want(r, 429, "too_many_attempts")
+	if r.header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	a.want(a.call(newClient(), "POST", "/v1/login", map[string]any{"email": "ada@example.com", "password": password, "mode": "session"}), 429, "too_many_attempts")
 }
 
 // loadTally counts the answers of a load run.
