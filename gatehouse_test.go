@@ -39,7 +39,7 @@ func TestNormalizeEmail(t *testing.T) {
 	for _, bad := range []string{
 		"", "ada", "ada@", "@example.com", "ada@localhost", "ada@example.", "ada@.example.com",
 		"Ada <ada@example.com>", "ada @example.com", "ada@exa mple.com", "a\x00@example.com",
-		strings.Repeat("a", 65) + "@example.com", "a@" + strings.Repeat("b", 250) + ".com", "\xff@example.com",
+		strings.Repeat("a", 65) + "@example.com", "a@" + strings.Repeat("b", 250) + ".com", "\xff@example.com", "\ufffd@example.com",
 	} {
 		if _, err := gatehouse.NormalizeEmail(bad); gatehouse.ErrorCode(err) != gatehouse.CodeInvalidEmail {
 			t.Errorf("NormalizeEmail(%q) = %v, want invalid_email", bad, err)

@@ -35,7 +35,9 @@ func NormalizeEmail(s string) (string, error) {
 		return "", bad
 	}
 	for _, r := range s {
-		if r <= ' ' || r == 0x7f {
+		// U+FFFD stands where encoding/json met invalid UTF-8: distinct
+		// byte strings would become one account.
+		if r <= ' ' || r == 0x7f || r == utf8.RuneError {
 			return "", bad
 		}
 	}

@@ -46,6 +46,8 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	}
 	var typeErr *json.UnmarshalTypeError
 	switch {
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return gatehouse.Errorf(gatehouse.CodeInvalidRequest, "the body must be a JSON object")
 	case errors.As(err, &typeErr):
 		return gatehouse.Errorf(gatehouse.CodeInvalidRequest, fmt.Sprintf("field %q has the wrong type", typeErr.Field))
 	case errors.Is(err, io.EOF):

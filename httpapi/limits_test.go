@@ -58,9 +58,10 @@ func TestMaxLoginsPerUser(t *testing.T) {
 }
 
 // A wrong email and a wrong password take the same time: the unknown
-// email is checked against a dummy hash with the same parameters. The
-// medians of interleaved samples must agree within a margin well above the
-// noise of a store lookup and well below the cost of one hash.
+// email is checked against a dummy hash with the same parameters. Without
+// it, a wrong email would answer some thirty times sooner (no hash at
+// all); the test fails when the medians of interleaved samples differ by
+// more than half, a margin that the noise of a loaded machine stays within.
 func TestLoginTimingDoesNotRevealEmails(t *testing.T) {
 	params := password.Params{Memory: 8 << 10, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 	e := newEnv(t, options{svc: gatehouse.Config{
@@ -90,7 +91,7 @@ func TestLoginTimingDoesNotRevealEmails(t *testing.T) {
 		diff = -diff
 	}
 	t.Logf("median login: wrong password %v, wrong email %v", k, u)
-	if diff > max(k, u)/4 {
+	if diff > max(k, u)/2 {
 		t.Errorf("wrong password takes %v and wrong email %v: the difference reveals which emails exist", k, u)
 	}
 }
