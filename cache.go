@@ -23,8 +23,8 @@ type cacheEntry struct {
 	fresh time.Time
 }
 
-// maxCachedSessions bounds the cache's memory; past it, checks read the
-// store until expired entries are swept.
+// maxCachedSessions bounds the cache's memory; when it is full, a tenth
+// of it is evicted (see evict).
 const maxCachedSessions = 200_000
 
 func newSessionCache() *sessionCache {
@@ -45,9 +45,11 @@ func (c *sessionCache) put(h [32]byte, e *cacheEntry, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.byHash) >= maxCachedSessions {
-		c.sweepLocked(now)
-		if len(c.byHash) >= maxCachedSessions {
-			return
+		evict(c.byHash, func(e *cacheEntry) bool { return !now.Before(e.fresh) })
+		for id, h := range c.byID {
+			if _, ok := c.byHash[h]; !ok {
+				delete(c.byID, id)
+			}
 		}
 	}
 	c.byHash[h] = e
@@ -107,5 +109,25 @@ func (c *sessionCache) sweepLocked(now time.Time) {
 			delete(c.byHash, h)
 			delete(c.byID, e.login.ID)
 		}
+	}
+}
+
+// evict makes room in a full cache: it removes every stale entry and, if
+// that frees less than a tenth, arbitrary ones (Go's map order is random)
+// until a tenth is free. One pass then serves the next tenth of inserts,
+// so a full cache costs O(1) per insert on average, instead of a sweep
+// under the lock on every insert.
+func evict[K comparable, V any](m map[K]V, stale func(V) bool) {
+	target := len(m) - len(m)/10
+	for k, v := range m {
+		if stale(v) {
+			delete(m, k)
+		}
+	}
+	for k := range m {
+		if len(m) <= target {
+			return
+		}
+		delete(m, k)
 	}
 }

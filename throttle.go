@@ -123,9 +123,10 @@ func (t *throttle) spend(ctx context.Context, kind, ip string, budget int, windo
 // server; several servers each count their own attempts unless they share
 // Redis.
 type MemoryCounters struct {
-	mu  sync.Mutex
-	now func() time.Time
-	m   map[string]*memCounter
+	mu    sync.Mutex
+	now   func() time.Time
+	m     map[string]*memCounter
+	swept time.Time // the last sweep made because the map was full
 }
 
 type memCounter struct {
@@ -142,9 +143,10 @@ func NewMemoryCounters(now func() time.Time) *MemoryCounters {
 	return &MemoryCounters{now: now, m: make(map[string]*memCounter)}
 }
 
-// maxMemoryCounters bounds memory; past it expired counters are swept,
-// and if that frees nothing, new keys go uncounted (failing open for
-// them) rather than memory growing without bound.
+// maxMemoryCounters bounds memory; past it expired counters are swept (at
+// most once a second), and if that frees nothing, new keys go uncounted
+// (failing open for them) rather than memory growing without bound or
+// live counters, such as a lockout, being dropped.
 const maxMemoryCounters = 1_000_000
 
 // Add implements Counters.
@@ -155,7 +157,10 @@ func (m *MemoryCounters) Add(_ context.Context, key string, ttl time.Duration) (
 	c := m.m[key]
 	if c == nil || !now.Before(c.expires) {
 		if len(m.m) >= maxMemoryCounters {
-			m.sweepLocked(now)
+			if now.Sub(m.swept) >= time.Second { // at most one full sweep a second
+				m.swept = now
+				m.sweepLocked(now)
+			}
 			if len(m.m) >= maxMemoryCounters {
 				return 0, 0, nil
 			}

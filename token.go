@@ -83,8 +83,8 @@ type verifiedToken struct {
 	until time.Time // exp + leeway
 }
 
-// maxVerifiedTokens bounds the verified-token cache; past it, tokens are
-// verified without being remembered until expired entries are swept.
+// maxVerifiedTokens bounds the verified-token cache; when it is full, a
+// tenth of it is evicted (see evict).
 const maxVerifiedTokens = 100_000
 
 func (c *verifiedCache) get(h [32]byte, now time.Time) *verifiedToken {
@@ -104,10 +104,7 @@ func (c *verifiedCache) put(h [32]byte, v *verifiedToken, now time.Time) {
 		c.m = make(map[[32]byte]*verifiedToken)
 	}
 	if len(c.m) >= maxVerifiedTokens {
-		c.sweepLocked(now)
-		if len(c.m) >= maxVerifiedTokens {
-			return
-		}
+		evict(c.m, func(v *verifiedToken) bool { return !now.Before(v.until) })
 	}
 	c.m[h] = v
 }
