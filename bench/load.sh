@@ -45,7 +45,7 @@
 # /proc, which leaves out anything else running on the machine.
 #
 # Everything listens on 127.0.0.1 and every process started here is
-# stopped at exit. Needs Go, curl, redis-server and PostgreSQL's server
+# stopped at exit. Needs Go, curl, taskset, redis-server and PostgreSQL's server
 # binaries (pgtest installs postgresql with apt-get when run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
