@@ -3,6 +3,7 @@ package gatehouse
 import (
 	"context"
 	"crypto/sha256"
+	"math/rand/v2"
 	"time"
 )
 
@@ -26,7 +27,10 @@ func (s *Service) AuthenticateSession(ctx context.Context, secret string) (Princ
 		if err != nil {
 			return Principal{}, err
 		}
-		e = &cacheEntry{login: l, user: u, fresh: now.Add(s.cfg.CacheTTL)}
+		// The lifetime is CacheTTL less up to a quarter, at random, so that
+		// entries cached together are not all read again in one burst.
+		ttl := s.cfg.CacheTTL - rand.N(s.cfg.CacheTTL/4+1)
+		e = &cacheEntry{login: l, user: u, fresh: now.Add(ttl)}
 		e.perms = s.cfg.Roles.Permissions(u.Roles)
 		s.cache.put(hash, e, now)
 	}
