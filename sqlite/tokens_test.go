@@ -77,67 +77,6 @@ func TestRefreshTokensGoWithTheirLogin(t *testing.T) {
 	}
 }
 
-// TestTokenLoginRefusals checks what the store refuses rather than store a
-// refresh token that would open another login, or a rotation that would
-// leave the old token unused.
-func TestTokenLoginRefusals(t *testing.T) {
-	ctx := t.Context()
-	path := newPath(t)
-	s := open(t, path)
-	db := rawDB(t, path)
-	u := user("user-alice")
-	if err := s.CreateUser(ctx, u, event(gatehouse.EventUserCreated, u.ID)); err != nil {
-		t.Fatalf("CreateUser = %v, want nil", err)
-	}
-	other := tokenLogin("login-other", u.ID)
-	if err := s.CreateTokenLogin(ctx, other, refresh("other", other.ID, t0), event(gatehouse.EventLoginSucceeded, u.ID)); err != nil {
-		t.Fatalf("CreateTokenLogin = %v, want nil", err)
-	}
-	second := tokenLogin("login-second", u.ID)
-	if err := s.CreateTokenLogin(ctx, second, refresh("second", second.ID, t0), event(gatehouse.EventLoginSucceeded, u.ID)); err != nil {
-		t.Fatalf("CreateTokenLogin = %v, want nil", err)
-	}
-	state := func() string {
-		t.Helper()
-		return fmt.Sprint(
-			count(t, db, `SELECT count(*) FROM logins`),
-			count(t, db, `SELECT count(*) FROM refresh_tokens`),
-			count(t, db, `SELECT count(*) FROM refresh_tokens WHERE used_at <> 0`),
-			count(t, db, `SELECT count(*) FROM audit_events`))
-	}
-	before := state()
-
-	sess := session("login-session", u.ID)
-	err := s.CreateTokenLogin(ctx, sess, refresh("session", sess.ID, t0), event(gatehouse.EventLoginSucceeded, u.ID))
-	checkUnavailable(t, "CreateTokenLogin of a session", err)
-	l := tokenLogin("login-new", u.ID)
-	err = s.CreateTokenLogin(ctx, l, refresh("new", other.ID, t0), event(gatehouse.EventLoginSucceeded, u.ID))
-	checkUnavailable(t, "CreateTokenLogin with another login's token", err)
-
-	first := refresh("other", other.ID, t0)
-	for _, tt := range []struct {
-		name string
-		next gatehouse.RefreshToken
-	}{
-		{name: "a successor without CreatedAt", next: refresh("zero", other.ID, time.Time{})},
-		{name: "a successor of another login", next: refresh("elsewhere", second.ID, t0.Add(time.Minute))},
-	} {
-		ok, err := s.RotateRefreshToken(ctx, first.Hash, tt.next, event(gatehouse.EventTokenRefreshed, u.ID))
-		if ok {
-			t.Errorf("RotateRefreshToken to %s = true, want false", tt.name)
-		}
-		checkUnavailable(t, "RotateRefreshToken to "+tt.name, err)
-	}
-	if got := state(); got != before {
-		t.Errorf("logins, tokens, used tokens, events after the refusals = %s, want %s", got, before)
-	}
-	// The token is still unused: its rotation works.
-	ok, err := s.RotateRefreshToken(ctx, first.Hash, refresh("next", other.ID, t0.Add(time.Minute)), event(gatehouse.EventTokenRefreshed, u.ID))
-	if err != nil || !ok {
-		t.Errorf("RotateRefreshToken after the refusals = %t, %v; want true, nil", ok, err)
-	}
-}
-
 func checkUnavailable(t *testing.T, call string, err error) {
 	t.Helper()
 	if got := gatehouse.ErrorCode(err); got != gatehouse.CodeUnavailable {

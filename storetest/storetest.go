@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) gatehouse.Store) {
 		{"RefreshToken", testRefreshToken},
 		{"RotateRefreshToken", testRotateRefreshToken},
 		{"RotateRefreshTokenConcurrently", testRotateRefreshTokenConcurrently},
+		{"TokenLoginRefusals", testTokenLoginRefusals},
 		{"ListTokenLogins", testListTokenLogins},
 		{"DeleteExpiredTokenLogins", testDeleteExpiredTokenLogins},
 		{"Keys", testKeys},

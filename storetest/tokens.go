@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -392,5 +393,62 @@ func testDeleteExpiredTokenLogins(t *testing.T, s gatehouse.Store) {
 		newRefreshToken("expired-late", expired.ID, now), newEvent(gatehouse.EventTokenRefreshed, u.ID))
 	if err != nil || ok {
 		t.Errorf("RotateRefreshToken of an expired login's token after DeleteExpiredLogins = %t, %v; want false, nil", ok, err)
+	}
+}
+
+// testTokenLoginRefusals: a store refuses token writes that would tie a
+// token to the wrong login (a session given as a token login, a first
+// token of another login, a successor without a time or of another
+// login), with CodeUnavailable, and changes nothing.
+func testTokenLoginRefusals(t *testing.T, s gatehouse.Store) {
+	ctx := t.Context()
+	u := newUser("user-alice")
+	createUser(t, s, u)
+	other := newToken("login-other", u.ID, t0)
+	first := newRefreshToken("other", other.ID, t0)
+	createTokenLogin(t, s, other, first)
+	second := newToken("login-second", u.ID, t0)
+	createTokenLogin(t, s, second, newRefreshToken("second", second.ID, t0))
+	state := func() string {
+		t.Helper()
+		logins, err1 := s.ListLogins(ctx, u.ID, t0)
+		events, err2 := s.ListAudit(ctx, u.ID, 100)
+		rt, l, _, err3 := s.RefreshToken(ctx, first.Hash)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(len(logins), len(events), rt.UsedAt, l.LastSeenAt)
+	}
+	before := state()
+
+	sess := newSession("login-session", u.ID, t0)
+	err := s.CreateTokenLogin(ctx, sess, newRefreshToken("session", sess.ID, t0), newEvent(gatehouse.EventLoginSucceeded, u.ID))
+	checkCode(t, "CreateTokenLogin of a session", err, gatehouse.CodeUnavailable)
+	l := newToken("login-new", u.ID, t0)
+	err = s.CreateTokenLogin(ctx, l, newRefreshToken("new", other.ID, t0), newEvent(gatehouse.EventLoginSucceeded, u.ID))
+	checkCode(t, "CreateTokenLogin with another login's token", err, gatehouse.CodeUnavailable)
+	for _, tt := range []struct {
+		name string
+		next gatehouse.RefreshToken
+	}{
+		{name: "a successor without CreatedAt", next: newRefreshToken("zero", other.ID, time.Time{})},
+		{name: "a successor of another login", next: newRefreshToken("elsewhere", second.ID, t0.Add(time.Minute))},
+	} {
+		ok, err := s.RotateRefreshToken(ctx, first.Hash, tt.next, newEvent(gatehouse.EventTokenRefreshed, u.ID))
+		if ok {
+			t.Errorf("RotateRefreshToken to %s = true, want false", tt.name)
+		}
+		checkCode(t, "RotateRefreshToken to "+tt.name, err, gatehouse.CodeUnavailable)
+	}
+	for _, name := range []string{"session", "new", "zero", "elsewhere"} {
+		checkTokenGone(t, s, "a refused token "+name, newRefreshToken(name, "", t0).Hash)
+	}
+	if got := state(); got != before {
+		t.Errorf("logins, events, first token's use, login seen after the refusals = %s, want %s", got, before)
+	}
+	// The token is still unused: its rotation works.
+	ok, err := s.RotateRefreshToken(ctx, first.Hash, newRefreshToken("next", other.ID, t0.Add(time.Minute)), newEvent(gatehouse.EventTokenRefreshed, u.ID))
+	if err != nil || !ok {
+		t.Errorf("RotateRefreshToken after the refusals = %t, %v; want true, nil", ok, err)
 	}
 }
