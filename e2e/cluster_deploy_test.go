@@ -43,7 +43,8 @@ func TestClusterBehindNginx(t *testing.T) {
 	for i := range gh {
 		addr := freeAddr(t)
 		gh[i] = startArgs(t, db, addr, "serve", "--dev", "--addr", addr, "--db", db, "--redis", rd.URL(),
-			"--secret-file", secret, "--issuer", px.url, "--trusted-proxies", "127.0.0.1")
+			"--secret-file", secret, "--issuer", px.url, "--trusted-proxies", "127.0.0.1",
+			"--log-level", "debug") // a line for every request, successful reads included
 		values["GATEHOUSE"+string(rune('1'+i))] = addr
 	}
 	dir := t.TempDir()

@@ -58,3 +58,13 @@ func TestMetricsOnPrivateAddress(t *testing.T) {
 		t.Errorf("private /metrics = %.200s", body)
 	}
 }
+
+// --pprof-addr serves Go's profiler on its own address only.
+func TestProfilerOnPrivateAddress(t *testing.T) {
+	private := freeAddr(t)
+	s := start(t, "", "--pprof-addr", private)
+	s.want(s.call(newClient(), "GET", "/debug/pprof/", nil), 404, "not_found")
+	if body := scrape(t, "http://"+private+"/debug/pprof/heap?debug=1"); !strings.Contains(body, "heap profile:") {
+		t.Errorf("private /debug/pprof/heap = %.200s", body)
+	}
+}

@@ -167,7 +167,7 @@ func TestCLI(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "gatehouse ") {
 		t.Errorf("version: %d %q", code, out)
 	}
-	for _, args := range [][]string{{}, {"frobnicate"}, {"serve", "--no-such-flag"}, {"user"}, {"sessions", "list"}, {"migrate", "extra"}} {
+	for _, args := range [][]string{{}, {"frobnicate"}, {"serve", "--no-such-flag"}, {"serve", "--log-level", "loud"}, {"user"}, {"sessions", "list"}, {"migrate", "extra"}} {
 		if _, errOut, code := cli(t, "", dbEnv, args...); code != 2 || errOut == "" {
 			t.Errorf("gatehouse %v: exit %d %q, want 2 with a message", args, code, errOut)
 		}

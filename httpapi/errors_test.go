@@ -256,3 +256,27 @@ func TestHashingBoundAnswers503(t *testing.T) {
 		t.Errorf("%d succeeded and %d were refused as busy; want some of each", ok, busy)
 	}
 }
+
+// Successful reads are logged at debug level, so that the check a proxy
+// makes on every request writes no log line by default; refusals and
+// changes are logged at info.
+func TestRequestLogLevels(t *testing.T) {
+	e := newEnv(t, options{})
+	e.register("ada@example.com")
+	c := e.client()
+	e.login(c, "ada@example.com")
+	e.do(c, "GET", "/v1/verify", nil)
+	e.do(e.client(), "GET", "/v1/verify", nil)
+
+	logs := e.logs.String()
+	for _, want := range []string{
+		"level=DEBUG msg=request method=GET path=/v1/verify status=200",
+		"level=INFO msg=request method=GET path=/v1/verify status=401",
+		"level=INFO msg=request method=POST path=/v1/login status=200",
+		"level=INFO msg=request method=POST path=/v1/users status=201",
+	} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log has no line %q:\n%s", want, logs)
+		}
+	}
+}

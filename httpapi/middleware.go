@@ -62,14 +62,17 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // logRequests logs one line per request: method, path, status, duration.
 // It never logs headers, bodies or query strings, which may hold secrets.
-// It also sets the headers every response shares.
+// A successful read (GET or HEAD below 400, such as every /v1/verify a
+// proxy makes) is logged at debug level, so that the hot path writes no
+// log line by default; changes, refusals and failures are logged at info,
+// server errors at warn. It also sets the headers every response shares.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
+		h["X-Content-Type-Options"] = nosniff
 		if strings.HasPrefix(r.URL.Path, "/v1/") {
-			h.Set("Cache-Control", "no-store")
+			h["Cache-Control"] = noStore
 		}
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
@@ -77,14 +80,23 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			sw.status = http.StatusOK
 		}
 		d := time.Since(start)
-		s.log.LogAttrs(r.Context(), levelFor(sw.status), "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", sw.status), slog.Duration("duration", d))
+		if level := levelFor(r.Method, sw.status); s.log.Enabled(r.Context(), level) {
+			s.log.LogAttrs(r.Context(), level, "request",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", sw.status), slog.Duration("duration", d))
+		}
 		if s.cfg.OnRequest != nil {
 			s.cfg.OnRequest(r.Pattern, sw.status, d) // the mux set the pattern
 		}
 	})
 }
+
+// Header values every response shares. net/http only reads them, so one
+// slice serves every response.
+var (
+	nosniff = []string{"nosniff"}
+	noStore = []string{"no-store"}
+)
 
 // sameOrigin refuses cross-site requests with 403 cross_origin, using the
 // standard library's Sec-Fetch-Site and Origin checks.
@@ -162,9 +174,13 @@ func (s *Server) trusted(a netip.Addr) bool {
 	return false
 }
 
-func levelFor(status int) slog.Level {
-	if status >= 500 {
+// levelFor is the level of a request's log line: see logRequests.
+func levelFor(method string, status int) slog.Level {
+	switch {
+	case status >= 500:
 		return slog.LevelWarn
+	case status < 400 && safeMethod(method) && method != http.MethodOptions:
+		return slog.LevelDebug
 	}
 	return slog.LevelInfo
 }

@@ -42,7 +42,7 @@ func demo(ctx context.Context, args []string, getenv env, std stdio) error {
 	db := fs.String("db", "", "SQLite file of Gatehouse, kept between runs; the shop's is beside it (NAME-shop.db) (default: a new temporary directory, removed on exit)")
 	access := fs.Duration("access-ttl", gatehouse.DefaultAccessTTL, "lifetime of an access token")
 	grace := fs.Duration("refresh-grace", gatehouse.DefaultRefreshGrace, "how long a just-retired refresh token still gets its successor (0: off)")
-	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logFormat, logLevel := logFlags(fs)
 	if pos, err := parse(fs, args, getenv); err != nil {
 		return err
 	} else if len(pos) > 0 {
@@ -51,7 +51,7 @@ func demo(ctx context.Context, args []string, getenv env, std stdio) error {
 	if *access <= 0 || *grace < 0 {
 		return usagef("--access-ttl must be positive, --refresh-grace not negative")
 	}
-	log, err := newLogger(*logFormat, std)
+	log, err := newLogger(*logFormat, *logLevel, std)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"strings"
 	"time"
@@ -51,13 +52,14 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	fs.IntVar(&limits.Registrations, "limit-registrations", 100, "registrations per address per hour")
 	fs.IntVar(&limits.Refreshes, "limit-refreshes", 600, "token refreshes per address per minute")
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address instead of the API's (bind it privately)")
-	logFormat := fs.String("log-format", "text", "log format: text or json")
+	pprofAddr := fs.String("pprof-addr", "", "serve Go's profiler (net/http/pprof) on this address; bind it privately, for diagnosis only")
+	logFormat, logLevel := logFlags(fs)
 	if pos, err := parse(fs, args, getenv); err != nil {
 		return err
 	} else if len(pos) > 0 {
 		return usagef("serve takes no arguments")
 	}
-	log, err := newLogger(*logFormat, std)
+	log, err := newLogger(*logFormat, *logLevel, std)
 	if err != nil {
 		return err
 	}
@@ -114,7 +116,22 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	if *metricsAddr == "" {
 		apiCfg.Metrics = m.Handler()
 	} else {
-		stop, err := serveMetrics(*metricsAddr, m.Handler(), log)
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		stop, err := servePrivate("metrics", *metricsAddr, mux, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if *pprofAddr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		stop, err := servePrivate("pprof", *pprofAddr, mux, log)
 		if err != nil {
 			return err
 		}
@@ -159,26 +176,38 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	return nil
 }
 
-// serveMetrics serves /metrics alone on addr, for a private port.
-func serveMetrics(addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
+// servePrivate serves h on addr, a private port for operators (--name-addr).
+// It has no write timeout, since a CPU profile takes as long as it is
+// asked to.
+func servePrivate(name, addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("--metrics-addr: %w", err)
+		return nil, fmt.Errorf("--%s-addr: %w", name, err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", h)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout}
 	go srv.Serve(ln)
-	log.Info("serving metrics", "addr", ln.Addr().String())
+	log.Info("serving "+name, "addr", ln.Addr().String())
 	return func() { srv.Close() }, nil
 }
 
-func newLogger(format string, std stdio) (*slog.Logger, error) {
+// logFlags defines --log-format and --log-level.
+func logFlags(fs *flag.FlagSet) (format, level *string) {
+	format = fs.String("log-format", "text", "log format: text or json")
+	level = fs.String("log-level", "info", "least level logged: debug (adds a line for every successful read, such as each /v1/verify), info, warn or error")
+	return format, level
+}
+
+func newLogger(format, level string, std stdio) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("--log-level must be debug, info, warn or error, not %q", level)
+	}
+	opts := &slog.HandlerOptions{Level: l}
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(std.err, nil)), nil
+		return slog.New(slog.NewTextHandler(std.err, opts)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(std.err, nil)), nil
+		return slog.New(slog.NewJSONHandler(std.err, opts)), nil
 	default:
 		return nil, usagef("--log-format must be text or json, not %q", format)
 	}
