@@ -5,8 +5,8 @@
 test:  ## the whole suite, with the race detector (what CI runs)
 	scripts/test
 
-bench: ## benchmarks beside their floors
-	go test -run '^$$' -bench . -benchmem ./...
+bench: ## the performance report, docs/performance.md (about 25 minutes; see bench/run.sh)
+	bench/run.sh
 
 fuzz:  ## each fuzz target for FUZZTIME (default 10s)
 	scripts/fuzz $(FUZZTIME)

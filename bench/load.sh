@@ -60,77 +60,11 @@ BIG=${BIG:-1000000}
 OUT=${OUT:-docs/performance-load.md}
 TOKENCACHE=${TOKENCACHE:-}
 
-started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-t0=$SECONDS
-work=$(mktemp -d /tmp/gatehouse-load.XXXXXX)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in "${pids[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-log() { printf '[%4ds] %s\n' $((SECONDS - t0)) "$*" >&2; }
+. bench/lib.sh
 
 command -v redis-server >/dev/null || {
 	log "installing redis-server"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
-}
-
-# CPUs: the load generator gets the lower half, the server side the upper.
-n=$(nproc)
-if [ "$n" -ge 2 ]; then
-	load_cpus="0-$((n / 2 - 1))"
-	server_cpus="$((n / 2))-$((n - 1))"
-	[ "$n" -eq 2 ] && load_cpus=0 server_cpus=1
-	pin_load=(taskset -c "$load_cpus")
-	pin_server=(taskset -c "$server_cpus")
-else
-	load_cpus="all (1 CPU)"
-	server_cpus="all (1 CPU)"
-	pin_load=()
-	pin_server=()
-fi
-
-# bg NAME CMD...: start CMD in the background, logging to $work/NAME.log;
-# its pid is in $last.
-bg() {
-	local name=$1
-	shift
-	"$@" >"$work/$name.log" 2>&1 &
-	last=$!
-	pids+=("$last")
-}
-
-stop() {
-	kill -TERM "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
-
-freeport() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 10000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || {
-			echo "$p"
-			return
-		}
-	done
-}
-
-wait_http() {
-	local url=$1 name=$2
-	for _ in $(seq 300); do
-		curl -fsS -o /dev/null "$url" 2>/dev/null && return
-		sleep 0.1
-	done
-	echo "$name did not answer $url within 30s:" >&2
-	tail -20 "$work/$name.log" >&2
-	exit 1
 }
 
 # gh NAME ADDR PIN DB [FLAGS...]: start a gatehouse server; pid in $last.
@@ -262,10 +196,6 @@ fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- the report ----
-cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-mem=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
-rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-dirty=$(git status --porcelain 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
 elapsed=$((SECONDS - t0))
 {
 	cat <<EOF
