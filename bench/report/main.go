@@ -147,7 +147,9 @@ var pairs = []pair{
 		floor: "ed25519.Verify", floors: []string{"token.BenchmarkVerifyFloor"}},
 	{path: "guard middleware, token seen before", bench: "guard.BenchmarkMiddlewareBearer",
 		floor: "trivial handler alone", floors: []string{"guard.BenchmarkMiddlewareFloor"},
-		budget: func(ns, allocs, _ float64) (bool, string) { return ns < 2000 && allocs <= 5, "< 2 µs and ≤ 5 allocs" }},
+		budget: func(ns, allocs, _ float64) (bool, string) {
+			return ns < 2000 && allocs <= 5, "< 2 µs and ≤ 5 allocs"
+		}},
 	{path: "guard middleware, new token each request", bench: "guard.BenchmarkMiddlewareBearerUncached",
 		floor: "ed25519.Verify", floors: []string{"guard.BenchmarkEd25519VerifyFloor"}},
 	{path: "guard middleware, cookie vouched for within its cache period", bench: "guard.BenchmarkMiddlewareCookieCached",
