@@ -4,8 +4,6 @@ import (
 	"crypto/sha256"
 	"sync"
 	"time"
-
-	"github.com/gatehouse/gatehouse/token"
 )
 
 // maxCached bounds each of the Guard's caches. Past it, an arbitrary entry
@@ -13,8 +11,9 @@ import (
 // caches their hit rate but never unbounded memory.
 const maxCached = 100_000
 
-// cache maps the SHA-256 of a credential to what was learnt about it,
-// until a deadline. A nil value is a cached refusal.
+// cache maps the SHA-256 of a credential (of an access token, its
+// signature's: see Guard.bearer) to what was learnt about it, until a
+// deadline. A nil value is a cached refusal.
 type cache[V any] struct {
 	mu sync.RWMutex
 	m  map[[32]byte]cached[V]
@@ -64,17 +63,13 @@ func (c *cache[V]) sweep(now time.Time) {
 	}
 }
 
-// hashBufs holds buffers for hashKey, so that hashing a credential does
-// not allocate a copy of it on every request.
-var hashBufs = sync.Pool{New: func() any { return new([token.MaxTokenBytes]byte) }}
-
-// hashKey returns the cache key of a credential: its SHA-256.
+// hashKey returns the cache key of a credential: its SHA-256. It hashes
+// from a copy on the stack, which costs no allocation for a credential of
+// up to 512 bytes: a cookie's secret or an access token's signature.
 func hashKey(credential string) [32]byte {
-	if len(credential) > token.MaxTokenBytes { // never a token, rarely a cookie
+	var buf [512]byte
+	if len(credential) > len(buf) {
 		return sha256.Sum256([]byte(credential))
 	}
-	buf := hashBufs.Get().(*[token.MaxTokenBytes]byte)
-	key := sha256.Sum256(buf[:copy(buf[:], credential)])
-	hashBufs.Put(buf)
-	return key
+	return sha256.Sum256(buf[:copy(buf[:], credential)])
 }

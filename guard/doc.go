@@ -33,9 +33,9 @@
 // login) is checked here, without a call: its signature against the key
 // set Gatehouse publishes at /.well-known/jwks.json, its issuer, audience
 // and dates. A verified token is remembered until it expires, so the next
-// request with it costs a hash and a map lookup. The key set is fetched
-// by New, refreshed in the background as its Cache-Control says, and
-// fetched again when a token names a key it does not hold (after
+// request with it costs a hash of its signature and a map lookup. The key
+// set is fetched by New, refreshed in the background as its Cache-Control
+// says, and fetched again when a token names a key it does not hold (after
 // `gatehouse keys rotate`), at most once every 10 seconds whatever the
 // number of such tokens.
 //

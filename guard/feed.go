@@ -80,10 +80,11 @@ func newFeed(base string, cfg config) *feed {
 	return f
 }
 
-// stale reports whether the feed has been down for longer than maxStale.
-func (f *feed) stale() bool {
+// stale reports whether, at now (a reading of time.Now), the feed has
+// been down for longer than maxStale.
+func (f *feed) stale(now time.Time) bool {
 	d := f.downSince.Load()
-	return d != 0 && time.Since(f.epoch)-time.Duration(d-1) > f.maxStale
+	return d != 0 && now.Sub(f.epoch)-time.Duration(d-1) > f.maxStale
 }
 
 // markDown records that the feed is not followed since t, unless it was

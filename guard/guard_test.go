@@ -127,6 +127,64 @@ func TestBearerRefusals(t *testing.T) {
 	}
 }
 
+// TestCachedTokenTampered: once a token is in the verified-token cache,
+// a token that shares its signature, or all of it but the signature, is
+// still checked in full and refused; the genuine token keeps working.
+func TestCachedTokenTampered(t *testing.T) {
+	s := newServer(t, nil)
+	s.addUser(t, "ada@example.com", "customer")
+	h := app(newGuard(t, s))
+	tok := s.login(t, "ada@example.com", gatehouse.ModeToken)
+	if res := call(t, h, "GET", "/me", bearer(tok)); res.status != http.StatusOK {
+		t.Fatalf("genuine token: %d %s, want 200", res.status, res.code)
+	}
+	header, payload, sig := splitToken(t, tok)
+	admin := strings.Replace(decode(t, payload), `"customer"`, `"admin"`, 1)
+	tests := []struct {
+		name string
+		tok  string
+	}{
+		{name: "claims changed", tok: header + "." + encode(admin) + "." + sig},
+		{name: "header changed", tok: encode(`{"alg":"none"}`) + "." + payload + "." + sig},
+		{name: "signature alone", tok: sig},
+		{name: "signature after a dot", tok: "." + sig},
+		{name: "dot before", tok: "." + tok},
+		{name: "signature dropped", tok: header + "." + payload + "."},
+		{name: "signature changed", tok: header + "." + payload + "." + flip(sig)},
+		{name: "signature extended", tok: tok + "A"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantRefused(t, call(t, h, "GET", "/me", bearer(tt.tok)), 401, "invalid_token")
+		})
+	}
+	if res := call(t, h, "GET", "/me", bearer(tok)); res.status != http.StatusOK {
+		t.Errorf("genuine token after the others: %d %s, want 200", res.status, res.code)
+	}
+}
+
+// TestCachedBearerAllocations: a token seen before is let through with one
+// allocation, the request copy whose context carries the user. This
+// guards the steady state that BenchmarkMiddlewareBearer measures.
+func TestCachedBearerAllocations(t *testing.T) {
+	s := newServer(t, nil)
+	s.addUser(t, "ada@example.com", "customer")
+	var reached bool
+	h := newGuard(t, s, withService()).Require("cart:read")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, reached = guard.UserFrom(r.Context())
+	}))
+	r := httptest.NewRequest("GET", "/cart", nil)
+	r.Header.Set("Authorization", "Bearer "+s.login(t, "ada@example.com", gatehouse.ModeToken))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r) // into the cache
+	if !reached {
+		t.Fatalf("the handler was not reached: %d %s", w.Code, w.Body)
+	}
+	if n := testing.AllocsPerRun(100, func() { h.ServeHTTP(w, r) }); n > 1 {
+		t.Errorf("%v allocations per request, want 1", n)
+	}
+}
+
 // TestKeyRotation: a token signed with a key Gatehouse rotated to while
 // the Guard runs is accepted at once, the key set fetched again for its
 // unknown kid; the tokens of the old key keep working.

@@ -2,6 +2,7 @@ package guard
 
 import (
 	"context"
+	"net/http"
 	"strings"
 )
 
@@ -42,6 +43,23 @@ func (u User) Can(permission string) bool {
 
 type userKey struct{}
 
+// userContext is a context that carries a user, as context.WithValue
+// makes for NewContext, but of a type of its own so that withUser can
+// allocate it with the request.
+type userContext struct {
+	context.Context
+	user *User
+}
+
+// Value returns the user for userKey and asks the parent for any other
+// key.
+func (c *userContext) Value(key any) any {
+	if _, ok := key.(userKey); ok {
+		return c.user
+	}
+	return c.Context.Value(key)
+}
+
 // NewContext returns a context that carries u, as the Guard's middleware
 // makes for the handlers it lets through. Tests of those handlers can use
 // it to act as a user without a Gatehouse.
@@ -57,4 +75,23 @@ func UserFrom(ctx context.Context) (User, bool) {
 		return User{}, false
 	}
 	return *u, true
+}
+
+// userRequest is a request whose context carries a user, with that
+// context: one allocation where r.WithContext(context.WithValue(...))
+// makes two.
+type userRequest struct {
+	r   http.Request
+	ctx userContext
+}
+
+// withUser returns a shallow copy of r, as r.WithContext does, whose
+// context carries u. The copy and its context are one allocation, so a
+// handler that keeps the context past the request keeps the copy too.
+func withUser(r *http.Request, u *User) *http.Request {
+	ur := &userRequest{ctx: userContext{Context: r.Context(), user: u}}
+	// WithContext is inlined, so that its copy stays on the stack; were it
+	// not, the copy would cost an allocation more, nothing else.
+	ur.r = *r.WithContext(&ur.ctx)
+	return &ur.r
 }
