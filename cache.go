@@ -1,51 +1,153 @@
 package gatehouse
 
 import (
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // sessionCache keeps recently checked sessions in memory, keyed by the
 // SHA-256 of their secret, so that a session check costs a hash and a map
-// lookup rather than a store read. An entry is trusted until its fresh
-// time; a revocation on this server drops it at once.
+// lookup rather than a store read. A revocation drops the entries it
+// concerns: at once on this server, through the revocation feed for one
+// made elsewhere. How long an entry is trusted otherwise is
+// AuthenticateSession's business (see Config.CacheTTL).
 type sessionCache struct {
 	mu     sync.RWMutex
 	byHash map[[32]byte]*cacheEntry
 	byID   map[string][32]byte
+	// drops counts drop and dropUser calls, so that put can refuse an
+	// entry read from the store before a drop that it would undo.
+	drops atomic.Uint64
+
+	grantsMu sync.Mutex
+	grants   map[string]*grant // by roles joined with "\x00"
 }
 
-// cacheEntry is immutable once published; updates replace it.
+// cacheEntry is what the session check and its Principal need of a
+// session and its user, and nothing else: the device, address and user
+// agent of the login and the user's password hash stay in the store
+// (Sessions lists them), as they would triple an entry's size. Times are
+// Unix nanoseconds (0 for none), which hold no pointer for the garbage
+// collector to follow. An entry is immutable once published.
 type cacheEntry struct {
-	login Login
-	user  User
-	perms []string
-	fresh time.Time
+	loginID, userID, email string
+	grant                  *grant
+	userCreated            int64
+	lastSeen               int64
+	expires, idleExpires   int64
+	// fresh is when the entry stops being trusted while the revocation
+	// feed is current, short when it is not (see feed.current).
+	fresh, short int64
 }
 
-// maxCachedSessions bounds the cache's memory; when it is full, a tenth
-// of it is evicted (see evict).
-const maxCachedSessions = 200_000
+// grant is a set of roles and the permissions they grant. Users with the
+// same roles share one, rather than holding a copy each.
+type grant struct {
+	roles, perms []string
+}
+
+// Bounds on the cache's memory: when the cache is full, a tenth of it is
+// evicted (see evict); distinct role sets beyond maxGrants (there are
+// normally a handful) get a grant of their own instead of a shared one.
+const (
+	maxCachedSessions = 200_000
+	maxGrants         = 1024
+)
 
 func newSessionCache() *sessionCache {
-	return &sessionCache{byHash: make(map[[32]byte]*cacheEntry), byID: make(map[string][32]byte)}
-}
-
-func (c *sessionCache) get(h [32]byte, now time.Time) (*cacheEntry, bool) {
-	c.mu.RLock()
-	e, ok := c.byHash[h]
-	c.mu.RUnlock()
-	if !ok || !now.Before(e.fresh) {
-		return nil, false
+	return &sessionCache{
+		byHash: make(map[[32]byte]*cacheEntry),
+		byID:   make(map[string][32]byte),
+		grants: make(map[string]*grant),
 	}
-	return e, true
 }
 
-func (c *sessionCache) put(h [32]byte, e *cacheEntry, now time.Time) {
+// newEntry returns the cache entry of a session as the store has it,
+// trusted for long while the feed is current and for short otherwise,
+// both counted from now.
+func (c *sessionCache) newEntry(l Login, u User, defs Roles, now time.Time, long, short time.Duration) *cacheEntry {
+	n := now.UnixNano()
+	return &cacheEntry{
+		loginID: l.ID, userID: u.ID, email: u.Email,
+		grant:       c.grant(u.Roles, defs),
+		userCreated: unixNano(u.CreatedAt),
+		lastSeen:    unixNano(l.LastSeenAt),
+		expires:     unixNano(l.ExpiresAt), idleExpires: unixNano(l.IdleExpiresAt),
+		fresh: n + int64(long), short: n + int64(short),
+	}
+}
+
+// grant returns the shared grant of a set of roles.
+func (c *sessionCache) grant(roles []string, defs Roles) *grant {
+	key := strings.Join(roles, "\x00")
+	c.grantsMu.Lock()
+	defer c.grantsMu.Unlock()
+	if g, ok := c.grants[key]; ok {
+		return g
+	}
+	g := &grant{roles: roles, perms: defs.Permissions(roles)}
+	if len(c.grants) < maxGrants {
+		c.grants[key] = g
+	}
+	return g
+}
+
+// live reports whether the session was live at now (Unix nanoseconds) as
+// far as the entry knows; see Login.Live.
+func (e *cacheEntry) live(now int64) bool {
+	return now < e.expires && (e.idleExpires == 0 || now < e.idleExpires)
+}
+
+// principal returns the principal of the entry. Its slices are shared.
+func (e *cacheEntry) principal() Principal {
+	return Principal{
+		User: User{ID: e.userID, Email: e.email, Roles: e.grant.roles, CreatedAt: fromUnixNano(e.userCreated)},
+		Login: Login{
+			ID: e.loginID, UserID: e.userID, Mode: ModeSession, LastSeenAt: fromUnixNano(e.lastSeen),
+			ExpiresAt: fromUnixNano(e.expires), IdleExpiresAt: fromUnixNano(e.idleExpires),
+		},
+		Permissions: e.grant.perms,
+	}
+}
+
+// get returns the entry of a secret hash if it is still trusted at now
+// (Unix nanoseconds): until its fresh time while the revocation feed is
+// current, until its short time otherwise.
+func (c *sessionCache) get(h [32]byte, now int64, feedCurrent bool) *cacheEntry {
+	c.mu.RLock()
+	e := c.byHash[h]
+	c.mu.RUnlock()
+	if e == nil {
+		return nil
+	}
+	until := e.short
+	if feedCurrent {
+		until = e.fresh
+	}
+	if now >= until {
+		return nil
+	}
+	return e
+}
+
+// dropCount returns the number of drops so far; pass it to put.
+func (c *sessionCache) dropCount() uint64 { return c.drops.Load() }
+
+// put caches e under h, unless a drop happened since dropCount returned
+// drops: e was read from the store before that drop, which may have been
+// the revocation of its login, or a role change of its user, that the
+// read did not see yet. The check that read e may still use it; the next
+// one reads again.
+func (c *sessionCache) put(h [32]byte, e *cacheEntry, drops uint64, now int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.drops.Load() != drops {
+		return
+	}
 	if len(c.byHash) >= maxCachedSessions {
-		evict(c.byHash, func(e *cacheEntry) bool { return !now.Before(e.fresh) })
+		evict(c.byHash, func(e *cacheEntry) bool { return now >= e.fresh })
 		for id, h := range c.byID {
 			if _, ok := c.byHash[h]; !ok {
 				delete(c.byID, id)
@@ -53,20 +155,7 @@ func (c *sessionCache) put(h [32]byte, e *cacheEntry, now time.Time) {
 		}
 	}
 	c.byHash[h] = e
-	c.byID[e.login.ID] = h
-}
-
-// touch records activity in the cached entry, if it is still cached.
-func (c *sessionCache) touch(h [32]byte, e *cacheEntry, seen, idle time.Time) *cacheEntry {
-	n := *e
-	n.login.LastSeenAt = seen
-	n.login.IdleExpiresAt = idle
-	c.mu.Lock()
-	if _, ok := c.byHash[h]; ok {
-		c.byHash[h] = &n
-	}
-	c.mu.Unlock()
-	return &n
+	c.byID[e.loginID] = h
 }
 
 // drop forgets the sessions of the given login ids.
@@ -76,6 +165,7 @@ func (c *sessionCache) drop(ids ...string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.drops.Add(1)
 	for _, id := range ids {
 		if h, ok := c.byID[id]; ok {
 			delete(c.byHash, h)
@@ -88,26 +178,24 @@ func (c *sessionCache) drop(ids ...string) {
 func (c *sessionCache) dropUser(userID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.drops.Add(1)
 	for h, e := range c.byHash {
-		if e.user.ID == userID {
+		if e.userID == userID {
 			delete(c.byHash, h)
-			delete(c.byID, e.login.ID)
+			delete(c.byID, e.loginID)
 		}
 	}
 }
 
-// sweep forgets entries that are no longer fresh.
+// sweep forgets entries that are no longer fresh at now.
 func (c *sessionCache) sweep(now time.Time) {
+	n := now.UnixNano()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.sweepLocked(now)
-}
-
-func (c *sessionCache) sweepLocked(now time.Time) {
 	for h, e := range c.byHash {
-		if !now.Before(e.fresh) {
+		if n >= e.fresh {
 			delete(c.byHash, h)
-			delete(c.byID, e.login.ID)
+			delete(c.byID, e.loginID)
 		}
 	}
 }
@@ -130,4 +218,20 @@ func evict[K comparable, V any](m map[K]V, stale func(V) bool) {
 		}
 		delete(m, k)
 	}
+}
+
+// unixNano returns t in Unix nanoseconds, or 0 for the zero time.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromUnixNano is the inverse of unixNano; the time is in UTC.
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
 }

@@ -12,14 +12,15 @@ import (
 func TestCachesEvictWhenFull(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	sessions := newSessionCache()
+	n := now.UnixNano()
 	for i := range maxCachedSessions + 1 {
 		var h [32]byte
 		copy(h[:], fmt.Sprint(i))
-		sessions.put(h, &cacheEntry{login: Login{ID: fmt.Sprint(i)}, fresh: now.Add(time.Second)}, now)
+		sessions.put(h, &cacheEntry{loginID: fmt.Sprint(i), fresh: n + int64(time.Second)}, sessions.dropCount(), n)
 	}
 	var last [32]byte
 	copy(last[:], fmt.Sprint(maxCachedSessions))
-	if _, ok := sessions.get(last, now); !ok {
+	if sessions.get(last, n, true) == nil {
 		t.Error("a full session cache refused a new entry")
 	}
 	if n := len(sessions.byHash); n > maxCachedSessions || n < maxCachedSessions*8/10 || len(sessions.byID) != n {

@@ -8,12 +8,32 @@ import (
 )
 
 // feed follows the revocation feed: how far this server has applied it,
-// and a signal for those who wait for new entries.
+// whether it is current, and a signal for those who wait for new entries.
 type feed struct {
 	cursor atomic.Int64 // the last entry this server applied
+	// read is when the last successful read of the feed began (Unix
+	// nanoseconds on the service's clock), or 0 when the last read failed.
+	read atomic.Int64
 
 	mu      sync.Mutex
 	changed chan struct{} // closed when new entries may be available
+}
+
+// feedStaleAfter is how long after its last successful read the feed
+// stops being current: three polls (see Run), so that one slow poll does
+// not cost every cached session a store read.
+const feedStaleAfter = 3 * pollEvery
+
+// current reports whether, at now (Unix nanoseconds), this server has
+// applied every revocation made before now less feedStaleAfter: its last
+// read of the feed succeeded and began that recently. While it is, a
+// cached session is trusted for CacheTTL, since any change to it made
+// elsewhere drops it within about a poll; otherwise for shortCacheTTL
+// only. A service that is not Run stops being current after
+// feedStaleAfter, and so fails closed.
+func (f *feed) current(now int64) bool {
+	read := f.read.Load()
+	return read != 0 && now-read < int64(feedStaleAfter)
 }
 
 // notify wakes everyone waiting in Changed.
@@ -52,12 +72,13 @@ func (s *Service) Revocations(ctx context.Context, after int64, limit int) ([]Re
 
 // feedWindow is how far back a revocation can still matter: a token of a
 // revoked login can be valid for an access-token lifetime; a cached
-// session for CacheTTL.
+// session for CacheTTL (twice that leaves room for clocks that differ).
 func (s *Service) feedWindow() time.Duration {
+	w := 2 * s.cfg.CacheTTL
 	if s.tok != nil {
-		return s.tok.window()
+		w = max(w, s.tok.window())
 	}
-	return 2 * s.cfg.CacheTTL
+	return w
 }
 
 // Start prepares the service before it serves. In token mode it makes
@@ -104,7 +125,8 @@ const (
 // the signing keys (so a revocation, a role change or a key rotation made
 // by the CLI or another server is honoured within about a second, or
 // within milliseconds with Redis); every minute it removes expired logins
-// and forgets what no valid credential can need any more.
+// and forgets what no valid credential can need any more. Without Run,
+// cached sessions are trusted for a second only (see Config.CacheTTL).
 func (s *Service) Run(ctx context.Context) {
 	poll := time.NewTicker(pollEvery)
 	defer poll.Stop()
@@ -146,9 +168,21 @@ const feedPage = 1000
 
 // pollFeed applies the revocation feed entries this server has not seen:
 // revoked logins are dropped from the session cache and refused as
-// tokens; a role change marks tokens with the old roles stale.
+// tokens; a role change drops the user's cached sessions and marks
+// tokens with the old roles stale. It notes when it began if it
+// succeeds, and that the feed is not current if it fails.
 func (s *Service) pollFeed(ctx context.Context) error {
-	since := s.now().Add(-s.feedWindow())
+	begun := s.now()
+	if err := s.applyFeed(ctx, begun.Add(-s.feedWindow())); err != nil {
+		s.feed.read.Store(0)
+		return err
+	}
+	s.feed.read.Store(begun.UnixNano())
+	return nil
+}
+
+// applyFeed applies the feed entries after the cursor and since a time.
+func (s *Service) applyFeed(ctx context.Context, since time.Time) error {
 	for {
 		events, err := s.store.RevocationsAfter(ctx, s.feed.cursor.Load(), since, feedPage)
 		if err != nil {

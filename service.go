@@ -20,7 +20,7 @@ const (
 	DefaultSessionIdle = 30 * time.Minute
 	DefaultSessionMax  = 24 * time.Hour
 	DefaultRememberMax = 720 * time.Hour
-	DefaultCacheTTL    = time.Second
+	DefaultCacheTTL    = 30 * time.Second
 )
 
 // Config holds the Service's settings. The zero value of each field means
@@ -42,9 +42,18 @@ type Config struct {
 	// SessionIdle, SessionMax and RememberMax bound session logins.
 	SessionIdle, SessionMax, RememberMax time.Duration
 	// CacheTTL is how long a session check trusts what it read from the
-	// store before reading again. Changes made on this server take effect
-	// at once; changes made by another process (the CLI, another server)
-	// are seen within CacheTTL. Zero means DefaultCacheTTL.
+	// store before reading again, while this server follows the
+	// revocation feed (Run reads it every second). Changes made on this
+	// server take effect at once. Every change made by another process
+	// (the CLI, another server) that a check must honour, a logout, a
+	// revocation, a password change, disabling, a role change, adds to
+	// the feed, which drops the affected sessions within about a second
+	// (milliseconds with a Notifier) whatever CacheTTL is: CacheTTL only
+	// bounds how long a change that bypasses the service (the database
+	// edited by hand) may go unseen. It fails closed: when the last read
+	// of the feed failed, or none succeeded in the last three seconds (a
+	// service that is not Run), an entry is trusted for one second at
+	// most. Zero means DefaultCacheTTL.
 	CacheTTL time.Duration
 	// Limits throttles logins, registrations and refreshes per client
 	// address; Counters keeps the counts (nil means MemoryCounters, right

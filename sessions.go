@@ -8,44 +8,96 @@ import (
 )
 
 // AuthenticateSession checks a cookie secret and returns the principal it
-// belongs to. It is the hot path of session mode: it reads the store at
-// most once per CacheTTL for a given session and writes at most once per
-// touch interval (see touchInterval), never on most requests.
+// belongs to. It is the hot path of session mode: a session checked
+// before is answered from memory, without reading the store and without
+// allocating, for as long as the cache trusts it (see Config.CacheTTL).
+// It reads the store again when that ends, when the cached deadlines have
+// passed (another server may have extended the idle one) and when the
+// session is due to record activity, which it writes at most once per
+// touch interval (see touchInterval).
+//
+// The principal's Login carries the session's id, mode and deadlines but
+// not its device, address or user agent (Sessions lists those), and its
+// User has no password hash. Its slices are shared: do not modify them.
 func (s *Service) AuthenticateSession(ctx context.Context, secret string) (Principal, error) {
-	unauth := Errorf(CodeUnauthenticated, "sign in first")
-	if !validSecret(secret) {
-		return Principal{}, unauth
+	// Only the length is checked before the cache: a secret found there
+	// has the hash of one that passed validSecret, so it is that one, and
+	// checking its characters would cost a third of a cached check.
+	if len(secret) != secretLen {
+		return Principal{}, signInFirst()
 	}
-	hash := sha256.Sum256([]byte(secret))
+	hash := hashSecret(secret)
 	now := s.now()
-	e, ok := s.cache.get(hash, now)
-	if !ok {
-		l, u, err := s.store.SessionBySecretHash(ctx, hash[:])
-		if ErrorCode(err) == CodeNotFound {
-			return Principal{}, unauth
+	n := now.UnixNano()
+	e := s.cache.get(hash, n, s.feed.current(n))
+	if e == nil || !e.live(n) || n-e.lastSeen >= int64(s.touchInterval()) {
+		if !validSecret(secret) {
+			return Principal{}, signInFirst()
+		}
+		var err error
+		if e, err = s.readSession(ctx, hash, e, now); err != nil {
+			return Principal{}, err
+		}
+	}
+	return e.principal(), nil
+}
+
+// shortCacheTTL is how long a cached session is trusted when the
+// revocation feed is not current (see feed.current), or CacheTTL if that
+// is shorter: the bound on how late a change made by another process is
+// honoured when this server cannot hear of it.
+const shortCacheTTL = time.Second
+
+// readSession reads the session with the secret hash from the store,
+// records its activity if that is due, and caches it. cached is the
+// session's cache entry, if it has one, which the read replaces.
+func (s *Service) readSession(ctx context.Context, hash [32]byte, cached *cacheEntry, now time.Time) (*cacheEntry, error) {
+	drops := s.cache.dropCount()
+	l, u, err := s.store.SessionBySecretHash(ctx, hash[:])
+	if ErrorCode(err) == CodeNotFound {
+		if cached != nil {
+			s.cache.drop(cached.loginID)
+		}
+		return nil, signInFirst()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !l.Live(now) || u.Disabled {
+		s.cache.drop(l.ID)
+		return nil, signInFirst()
+	}
+	if now.Sub(l.LastSeenAt) >= s.touchInterval() {
+		idle := minTime(now.Add(s.cfg.SessionIdle), l.ExpiresAt)
+		err := s.store.TouchLogin(ctx, l.ID, now, idle)
+		if ErrorCode(err) == CodeNotFound { // revoked since the read
+			s.cache.drop(l.ID)
+			return nil, signInFirst()
 		}
 		if err != nil {
-			return Principal{}, err
+			return nil, err
 		}
-		// The lifetime is CacheTTL less up to a quarter, at random, so that
-		// entries cached together are not all read again in one burst.
-		ttl := s.cfg.CacheTTL - rand.N(s.cfg.CacheTTL/4+1)
-		e = &cacheEntry{login: l, user: u, fresh: now.Add(ttl)}
-		e.perms = s.cfg.Roles.Permissions(u.Roles)
-		s.cache.put(hash, e, now)
+		l.LastSeenAt, l.IdleExpiresAt = now, idle
 	}
-	if !e.login.Live(now) || e.user.Disabled {
-		s.cache.drop(e.login.ID)
-		return Principal{}, unauth
-	}
-	if now.Sub(e.login.LastSeenAt) >= s.touchInterval() {
-		idle := minTime(now.Add(s.cfg.SessionIdle), e.login.ExpiresAt)
-		if err := s.store.TouchLogin(ctx, e.login.ID, now, idle); err != nil {
-			return Principal{}, err
-		}
-		e = s.cache.touch(hash, e, now, idle)
-	}
-	return Principal{User: e.user, Login: e.login, Permissions: e.perms}, nil
+	// The lifetimes are less up to a quarter, at random, so that entries
+	// cached together are not all read again in one burst.
+	cut := 1 - rand.Float64()/4
+	long := time.Duration(float64(s.cfg.CacheTTL) * cut)
+	short := time.Duration(float64(min(s.cfg.CacheTTL, shortCacheTTL)) * cut)
+	e := s.cache.newEntry(l, u, s.cfg.Roles, now, long, short)
+	s.cache.put(hash, e, drops, now.UnixNano())
+	return e, nil
+}
+
+// signInFirst is the answer to a secret that opens no live session. It is
+// made afresh each time, so that no caller can change another's.
+func signInFirst() error { return Errorf(CodeUnauthenticated, "sign in first") }
+
+// hashSecret returns the SHA-256 of a secret of secretLen bytes, copied
+// to the stack first: hashing []byte(secret) would allocate.
+func hashSecret(secret string) [32]byte {
+	var buf [64]byte
+	return sha256.Sum256(append(buf[:0], secret...))
 }
 
 // touchInterval is how stale last_seen_at and the idle deadline may get.

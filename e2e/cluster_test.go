@@ -375,9 +375,10 @@ func testClusterPostgresOutage(t *testing.T, pg *pgtest.Server) {
 	for _, s := range both {
 		s.readyzWithin(5*time.Second, 503, "unavailable")
 	}
-	// Past the session cache's second, a session check needs the store: it
-	// fails closed, for the valid and the revoked cookie alike.
-	time.Sleep(time.Until(down.Add(1100 * time.Millisecond)))
+	// Once the revocation feed has gone unread for 3 s, cached sessions are
+	// trusted for a second only; past that, a session check needs the
+	// store: it fails closed, for the valid and the revoked cookie alike.
+	time.Sleep(time.Until(down.Add(4100 * time.Millisecond)))
 	for _, s := range both {
 		s.want(s.withCookie("GET", "/v1/verify", cookie), 503, "unavailable")
 		s.want(s.withCookie("GET", "/v1/me", cookie), 503, "unavailable")
