@@ -77,10 +77,23 @@ type verifiedCache struct {
 	m  map[[32]byte]*verifiedToken
 }
 
+// verifiedToken is what a checked token says, the parts a Principal is
+// made of and no more: an entry is allocated on every new token and kept
+// until it expires.
 type verifiedToken struct {
-	p     Principal
-	roles string    // p.User.Roles, comma-joined, for the stale-roles check
-	until time.Time // exp + leeway
+	userID, email, loginID string
+	roles, permissions     []string
+	expires                time.Time // exp
+	until                  time.Time // exp + leeway
+}
+
+// principal is the Principal the token stands for.
+func (v *verifiedToken) principal() Principal {
+	return Principal{
+		User:        User{ID: v.userID, Email: v.email, Roles: v.roles},
+		Login:       Login{ID: v.loginID, UserID: v.userID, Mode: ModeToken, ExpiresAt: v.expires},
+		Permissions: v.permissions,
+	}
 }
 
 // maxVerifiedTokens bounds the verified-token cache; when it is full, a
@@ -126,7 +139,7 @@ func (c *verifiedCache) sweepLocked(now time.Time) {
 // rolesNow is a user's current roles, kept for as long as access tokens
 // issued before the change can still be valid.
 type rolesNow struct {
-	roles  string // sorted, comma-joined
+	roles  []string // sorted
 	forget time.Time
 }
 
@@ -196,18 +209,18 @@ func (t *tokens) revoke(at time.Time, ids ...string) {
 
 func (t *tokens) setRoles(userID string, roles []string, at time.Time) {
 	t.mu.Lock()
-	t.roles[userID] = rolesNow{roles: strings.Join(roles, ","), forget: at.Add(t.window())}
+	t.roles[userID] = rolesNow{roles: slices.Clone(roles), forget: at.Add(t.window())}
 	t.mu.Unlock()
 }
 
-// staleRoles reports whether roles (comma-joined) differ from the user's
-// roles after a change made while tokens with the old roles can still be
-// valid.
-func (t *tokens) staleRoles(userID string, roles string) bool {
+// staleRoles reports whether roles (sorted, as issue writes them) differ
+// from the user's roles after a change made while tokens with the old
+// roles can still be valid.
+func (t *tokens) staleRoles(userID string, roles []string) bool {
 	t.mu.RLock()
 	r, ok := t.roles[userID]
 	t.mu.RUnlock()
-	return ok && r.roles != roles
+	return ok && !slices.Equal(r.roles, roles)
 }
 
 // sweep forgets revocations and role changes older than any valid token.
@@ -241,7 +254,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, tok string) (Principal,
 	if len(tok) > token.MaxTokenBytes {
 		return Principal{}, Errorf(CodeInvalidToken, "the access token is too large")
 	}
-	h := sha256.Sum256([]byte(tok))
+	h := hashString(tok)
 	now := s.now()
 	v := t.verified.get(h, now)
 	if v == nil {
@@ -250,23 +263,36 @@ func (s *Service) AuthenticateToken(ctx context.Context, tok string) (Principal,
 			return Principal{}, &Error{Code: CodeInvalidToken, Detail: "the access token is invalid or expired", Err: err}
 		}
 		v = &verifiedToken{
-			p: Principal{
-				User:        User{ID: c.Subject, Email: c.Email, Roles: c.Roles},
-				Login:       Login{ID: c.SessionID, UserID: c.Subject, Mode: ModeToken, ExpiresAt: c.ExpiresAt},
-				Permissions: strings.Fields(c.Scope),
-			},
-			roles: strings.Join(c.Roles, ","),
-			until: c.ExpiresAt.Add(t.cfg.Leeway),
+			userID: c.Subject, email: c.Email, loginID: c.SessionID,
+			roles: c.Roles, permissions: strings.Fields(c.Scope),
+			expires: c.ExpiresAt, until: c.ExpiresAt.Add(t.cfg.Leeway),
 		}
 		t.verified.put(h, v, now)
 	}
-	if t.isRevoked(v.p.Login.ID) {
+	if t.isRevoked(v.loginID) {
 		return Principal{}, Errorf(CodeInvalidToken, "the login of this token was revoked")
 	}
-	if t.staleRoles(v.p.User.ID, v.roles) {
+	if t.staleRoles(v.userID, v.roles) {
 		return Principal{}, Errorf(CodeInvalidToken, "the user's roles changed; refresh the token")
 	}
-	return v.p, nil
+	return v.principal(), nil
+}
+
+// hashString is sha256.Sum256([]byte(s)) without the copy of s on the
+// heap that the conversion makes: s goes through a buffer on the stack.
+func hashString(s string) [32]byte {
+	var (
+		d   = sha256.New()
+		buf [512]byte
+		sum [32]byte
+	)
+	for len(s) > 0 {
+		n := copy(buf[:], s)
+		d.Write(buf[:n])
+		s = s[n:]
+	}
+	d.Sum(sum[:0])
+	return sum
 }
 
 // TokenPair is what a token login or a refresh returns.

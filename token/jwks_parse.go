@@ -205,9 +205,9 @@ func rsaKey(j jwkIn) (crypto.PublicKey, error) {
 // fit its Alg verifies nothing. Of keys that share an ID, the last one
 // counts.
 func (v *Verifier) SetPublicKeys(keys []PublicKey) {
-	set := make(map[string]publicKey, len(keys))
+	set := make(map[string]*publicKey, len(keys))
 	for _, k := range keys {
-		set[k.ID] = publicKey{alg: k.Alg, key: k.Key}
+		set[k.ID] = newPublicKey(k.Alg, k.Key)
 	}
-	v.keys.Store(&set)
+	v.keys.Store(newKeySet(set))
 }

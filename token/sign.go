@@ -1,6 +1,7 @@
 package token
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -28,10 +29,9 @@ type Claims struct {
 	ExpiresAt time.Time
 }
 
-// accessClaims is the JSON form of Claims. It implements jwt.Claims itself
-// rather than embed jwt.RegisteredClaims, whose time and audience types each
-// run a second json.Unmarshal: decoding plain numbers and strings keeps
-// Verify within its budget (see doc.go).
+// accessClaims is the JSON form of Claims: plain numbers and strings,
+// decoded once, rather than golang-jwt's RegisteredClaims, whose time and
+// audience types each run a second json.Unmarshal.
 type accessClaims struct {
 	Issuer    string      `json:"iss"`
 	Subject   string      `json:"sub"`
@@ -69,18 +69,6 @@ func (d numericDate) asTime() time.Time {
 	return time.Unix(int64(sec), int64(frac*1e9))
 }
 
-// jwt converts d for golang-jwt's validator: nil when absent, an error when
-// out of range.
-func (d numericDate) jwt(claim string) (*jwt.NumericDate, error) {
-	switch {
-	case d == 0:
-		return nil, nil
-	case d < 0 || d > maxNumericDate:
-		return nil, refusal{fmt.Errorf("%w: %q out of range", ErrInvalidClaims, claim)}
-	}
-	return jwt.NewNumericDate(d.asTime()), nil
-}
-
 // audience is "aud": one string or an array of strings (RFC 7519 section
 // 4.1.3). A single audience is written as a string, as RFC 9068 shows it.
 type audience []string
@@ -104,54 +92,6 @@ func (a audience) MarshalJSON() ([]byte, error) {
 	return json.Marshal([]string(a))
 }
 
-// GetExpirationTime, GetIssuedAt, GetNotBefore, GetIssuer, GetSubject and
-// GetAudience implement jwt.Claims for golang-jwt's validator.
-
-func (c *accessClaims) GetExpirationTime() (*jwt.NumericDate, error) {
-	return c.ExpiresAt.jwt("exp")
-}
-
-func (c *accessClaims) GetIssuedAt() (*jwt.NumericDate, error) {
-	return c.IssuedAt.jwt("iat")
-}
-
-func (c *accessClaims) GetNotBefore() (*jwt.NumericDate, error) {
-	return c.NotBefore.jwt("nbf")
-}
-
-func (c *accessClaims) GetIssuer() (string, error) {
-	return c.Issuer, nil
-}
-
-func (c *accessClaims) GetSubject() (string, error) {
-	return c.Subject, nil
-}
-
-func (c *accessClaims) GetAudience() (jwt.ClaimStrings, error) {
-	return jwt.ClaimStrings(c.Audience), nil
-}
-
-// Validate refuses the claims RFC 9068 and Gatehouse require but golang-jwt
-// does not check on its own. The validator calls it after its time, issuer
-// and audience checks.
-func (c *accessClaims) Validate() error {
-	switch {
-	case c.Subject == "":
-		return errMissing("sub")
-	case c.SessionID == "":
-		return errMissing("sid")
-	case c.ID == "":
-		return errMissing("jti")
-	case c.IssuedAt == 0:
-		return errMissing("iat")
-	}
-	return nil
-}
-
-func errMissing(claim string) error {
-	return refusal{fmt.Errorf("%w: no %q claim", ErrInvalidClaims, claim)}
-}
-
 // Sign returns c as a JWS compact JWT signed by k, with the header
 // {"alg":k.Alg,"kid":k.ID,"typ":"at+jwt"}. Times are written in whole
 // seconds. It refuses claims that Verify would refuse whatever the clock:
@@ -169,7 +109,7 @@ func Sign(k Key, c Claims) (string, error) {
 	if err := checkKey(k.Alg, k.Public()); err != nil {
 		return "", fmt.Errorf("token: sign with key %s: %w", k.ID, err)
 	}
-	t := jwt.NewWithClaims(jwt.GetSigningMethod(k.Alg), &accessClaims{
+	payload, err := json.Marshal(&accessClaims{
 		Issuer:    c.Issuer,
 		Subject:   c.Subject,
 		Audience:  audience{c.Audience},
@@ -182,11 +122,22 @@ func Sign(k Key, c Claims) (string, error) {
 		Roles:     c.Roles,
 		Scope:     c.Scope,
 	})
-	t.Header["typ"] = "at+jwt"
-	t.Header["kid"] = k.ID
-	s, err := t.SignedString(k.Private)
+	if err != nil {
+		return "", fmt.Errorf("token: sign: %w", err)
+	}
+	input := headerSegment(k.Alg, k.ID) + "." + base64.RawURLEncoding.EncodeToString(payload)
+	sig, err := jwt.GetSigningMethod(k.Alg).Sign(input, k.Private)
 	if err != nil {
 		return "", fmt.Errorf("token: sign with key %s: %w", k.ID, err)
 	}
-	return s, nil
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+}
+
+// headerSegment is the encoded header Sign writes for a key: the JSON of
+// {"alg":alg,"kid":kid,"typ":"at+jwt"} as encoding/json writes a map, keys
+// sorted, which is byte for byte what golang-jwt wrote before this package
+// built tokens itself. Verify knows a token of ours by this segment.
+func headerSegment(alg, kid string) string {
+	h, _ := json.Marshal(map[string]string{"alg": alg, "kid": kid, "typ": "at+jwt"}) // strings always marshal
+	return base64.RawURLEncoding.EncodeToString(h)
 }

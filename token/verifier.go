@@ -2,8 +2,11 @@ package token
 
 import (
 	"crypto"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -25,7 +28,8 @@ var (
 	// ErrTooLarge: the token is longer than MaxTokenBytes.
 	ErrTooLarge = errors.New("token: too large")
 	// ErrMalformed: not a JWS compact JWT of ours: wrong number of segments,
-	// bad base64 or JSON, a "typ" other than at+jwt, or a "crit" header.
+	// bad base64 (a line break in the signature included) or JSON, a "typ"
+	// other than at+jwt, or a "crit" header.
 	ErrMalformed = errors.New("token: malformed")
 	// ErrUnknownKey: no "kid", a kid that is not in the key set, or an "alg"
 	// that is not the algorithm of the key the kid names.
@@ -42,14 +46,48 @@ var (
 	ErrInvalidClaims = errors.New("token: invalid claims")
 )
 
-// refusal is an error this package decides inside a golang-jwt callback.
-// Verify returns it as it is instead of inside golang-jwt's wrapping.
-type refusal struct{ error }
+// segmentEncoding decodes token segments. Strict refuses non-zero padding bits, so
+// that a signature has one spelling; CR and LF, which even a strict
+// decoder skips, are refused by Verify.
+var segmentEncoding = base64.RawURLEncoding.Strict()
 
-// publicKey is a verification key pinned to the one algorithm it signs with.
+// publicKey is a verification key pinned to the one algorithm it signs
+// with. method is golang-jwt's implementation of alg, nil when alg is none
+// of EdDSA, ES256 and RS256: such a key verifies nothing.
 type publicKey struct {
-	alg string
-	key crypto.PublicKey
+	alg    string
+	key    crypto.PublicKey
+	method jwt.SigningMethod
+}
+
+// keySet is what SetKeys and SetPublicKeys make. byHeader maps the exact
+// header segment Sign writes for each key to the key, so that a token of
+// ours finds its key with one map lookup and no decoding; byKid serves the
+// header of any other spelling, which is decoded and checked in full.
+type keySet struct {
+	byKid    map[string]*publicKey
+	byHeader map[string]*publicKey
+}
+
+// newKeySet makes a key set of pub, which maps each kid to its key.
+func newKeySet(pub map[string]*publicKey) *keySet {
+	s := &keySet{byKid: pub, byHeader: make(map[string]*publicKey, len(pub))}
+	for kid, k := range pub {
+		if k.method != nil {
+			s.byHeader[headerSegment(k.alg, kid)] = k
+		}
+	}
+	return s
+}
+
+// newPublicKey pins key to alg.
+func newPublicKey(alg string, key crypto.PublicKey) *publicKey {
+	k := &publicKey{alg: alg, key: key}
+	switch alg {
+	case EdDSA, ES256, RS256:
+		k.method = jwt.GetSigningMethod(alg)
+	}
+	return k
 }
 
 // Verifier checks access tokens against a pinned key set, issuer and
@@ -58,9 +96,9 @@ type publicKey struct {
 type Verifier struct {
 	issuer   string
 	audience string
-	parser   *jwt.Parser
-	keyfunc  jwt.Keyfunc // v.key, bound once rather than at every Verify
-	keys     atomic.Pointer[map[string]publicKey]
+	leeway   time.Duration
+	now      func() time.Time
+	keys     atomic.Pointer[keySet]
 }
 
 // NewVerifier returns a Verifier that accepts tokens issued by issuer for
@@ -69,22 +107,10 @@ type Verifier struct {
 // [0, MaxLeeway]; now is the clock, time.Now when nil. A Verifier with an
 // empty issuer or audience refuses every token rather than skip the check.
 func NewVerifier(issuer, audience string, leeway time.Duration, now func() time.Time) *Verifier {
-	leeway = min(max(leeway, 0), MaxLeeway)
 	if now == nil {
 		now = time.Now
 	}
-	v := &Verifier{issuer: issuer, audience: audience}
-	v.parser = jwt.NewParser(
-		jwt.WithValidMethods([]string{EdDSA, ES256, RS256}),
-		jwt.WithStrictDecoding(),
-		jwt.WithIssuer(issuer),
-		jwt.WithAudience(audience),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(leeway),
-		jwt.WithTimeFunc(now),
-	)
-	v.keyfunc = v.key
+	v := &Verifier{issuer: issuer, audience: audience, leeway: min(max(leeway, 0), MaxLeeway), now: now}
 	v.SetKeys(nil)
 	return v
 }
@@ -94,18 +120,23 @@ func NewVerifier(issuer, audience string, leeway time.Duration, now func() time.
 // Tokens whose kid is no longer in the set are refused from the next Verify
 // on. Of keys that share an ID, the last one counts.
 func (v *Verifier) SetKeys(keys []Key) {
-	set := make(map[string]publicKey, len(keys))
+	set := make(map[string]*publicKey, len(keys))
 	for _, k := range keys {
-		set[k.ID] = publicKey{alg: k.Alg, key: k.Public()}
+		set[k.ID] = newPublicKey(k.Alg, k.Public())
 	}
-	v.keys.Store(&set)
+	v.keys.Store(newKeySet(set))
 }
 
 // Verify checks tok and returns its claims; Claims.Audience is the
 // Verifier's audience, which the token's "aud" contains. The signature is
 // checked with the key the header's kid names, and only with that key's
 // algorithm; no key material in the token (jwk, jku, x5c, x5u) is ever used.
-// The error wraps one of the Err* sentinels above.
+// Times are compared to the nanosecond, leeway included. The error wraps
+// one of the Err* sentinels above.
+//
+// Verify parses tokens itself and uses golang-jwt only for the signature
+// algorithms: see "Why golang-jwt, and why by hand" in the package
+// documentation. The claims are read only once the signature has verified.
 func (v *Verifier) Verify(tok string) (Claims, error) {
 	if len(tok) > MaxTokenBytes {
 		return Claims{}, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(tok))
@@ -113,65 +144,126 @@ func (v *Verifier) Verify(tok string) (Claims, error) {
 	if v.issuer == "" || v.audience == "" {
 		return Claims{}, fmt.Errorf("%w: verifier has no issuer or audience", ErrInvalidClaims)
 	}
-	var c accessClaims
-	if _, err := v.parser.ParseWithClaims(tok, &c, v.keyfunc); err != nil {
-		return Claims{}, classify(err)
+	header, rest, ok := strings.Cut(tok, ".")
+	payload, sig, ok2 := strings.Cut(rest, ".")
+	if !ok || !ok2 || strings.IndexByte(sig, '.') >= 0 {
+		return Claims{}, fmt.Errorf("%w: not three segments", ErrMalformed)
+	}
+	keys := v.keys.Load()
+	k := keys.byHeader[header]
+	if k == nil {
+		var err error
+		if k, err = keys.fromHeader(header); err != nil {
+			return Claims{}, err
+		}
+	}
+	if strings.ContainsAny(sig, "\r\n") {
+		return Claims{}, fmt.Errorf("%w: line break in the signature", ErrMalformed)
+	}
+	rawSig, err := segmentEncoding.DecodeString(sig)
+	if err != nil {
+		return Claims{}, fmt.Errorf("%w: signature: %v", ErrMalformed, err)
+	}
+	if err := k.method.Verify(tok[:len(header)+1+len(payload)], rawSig, k.key); err != nil {
+		return Claims{}, fmt.Errorf("%w: %v", ErrSignature, err)
+	}
+	c, err := decodeClaims(payload)
+	if err != nil {
+		return Claims{}, err
+	}
+	return c.check(v.issuer, v.audience, v.now(), v.leeway)
+}
+
+// fromHeader finds the key of a header that is not spelled the way Sign
+// writes it, as golang-jwt would with this package's key function: an alg
+// other than EdDSA, ES256 and RS256 is ErrSignature, then a crit header or
+// a typ other than at+jwt (RFC 9068, either spelling, any case) is
+// ErrMalformed, and no kid, a kid not in the set or an alg not the key's
+// is ErrUnknownKey.
+func (s *keySet) fromHeader(header string) (*publicKey, error) {
+	b, err := segmentEncoding.DecodeString(header)
+	if err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
+	}
+	var h map[string]any
+	if err := json.Unmarshal(b, &h); err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
+	}
+	alg, _ := h["alg"].(string)
+	if alg != EdDSA && alg != ES256 && alg != RS256 {
+		return nil, fmt.Errorf("%w: alg %q is not accepted", ErrSignature, alg)
+	}
+	if _, ok := h["crit"]; ok {
+		return nil, fmt.Errorf("%w: crit header", ErrMalformed)
+	}
+	typ, _ := h["typ"].(string)
+	if !strings.EqualFold(typ, "at+jwt") && !strings.EqualFold(typ, "application/at+jwt") {
+		return nil, fmt.Errorf("%w: typ %q is not at+jwt", ErrMalformed, typ)
+	}
+	kid, _ := h["kid"].(string)
+	if kid == "" {
+		return nil, fmt.Errorf("%w: no kid", ErrUnknownKey)
+	}
+	k, ok := s.byKid[kid]
+	if !ok {
+		return nil, fmt.Errorf("%w: kid %q is not in the key set", ErrUnknownKey, kid)
+	}
+	if alg != k.alg {
+		return nil, fmt.Errorf("%w: alg %q is not the alg of key %q", ErrUnknownKey, alg, kid)
+	}
+	return k, nil
+}
+
+// check validates the claims at now and returns them as Claims: dates in
+// range, then exp, nbf and iat against now with leeway, then issuer and
+// audience, then the claims RFC 9068 and Gatehouse require.
+func (c *accessClaims) check(issuer, aud string, now time.Time, leeway time.Duration) (Claims, error) {
+	for _, d := range [...]struct {
+		name string
+		d    numericDate
+	}{{"exp", c.ExpiresAt}, {"nbf", c.NotBefore}, {"iat", c.IssuedAt}} {
+		if d.d < 0 || d.d > maxNumericDate {
+			return Claims{}, fmt.Errorf("%w: %q out of range", ErrInvalidClaims, d.name)
+		}
+	}
+	exp, nbf, iat := c.ExpiresAt.asTime(), c.NotBefore.asTime(), c.IssuedAt.asTime()
+	switch {
+	case c.ExpiresAt == 0:
+		return Claims{}, errMissing("exp")
+	case !now.Before(exp.Add(leeway)):
+		return Claims{}, fmt.Errorf("%w: at %v", ErrExpired, exp)
+	case c.NotBefore != 0 && now.Before(nbf.Add(-leeway)):
+		return Claims{}, fmt.Errorf("%w: not before %v", ErrNotYetValid, nbf)
+	case c.IssuedAt != 0 && now.Before(iat.Add(-leeway)):
+		return Claims{}, fmt.Errorf("%w: issued at %v", ErrNotYetValid, iat)
+	case c.Issuer != issuer:
+		return Claims{}, fmt.Errorf("%w: issuer %q", ErrInvalidClaims, c.Issuer)
+	case !slices.Contains(c.Audience, aud):
+		return Claims{}, fmt.Errorf("%w: audience %q", ErrInvalidClaims, []string(c.Audience))
+	case c.Subject == "":
+		return Claims{}, errMissing("sub")
+	case c.SessionID == "":
+		return Claims{}, errMissing("sid")
+	case c.ID == "":
+		return Claims{}, errMissing("jti")
+	case c.IssuedAt == 0:
+		return Claims{}, errMissing("iat")
 	}
 	return Claims{
 		Issuer:    c.Issuer,
 		Subject:   c.Subject,
-		Audience:  v.audience,
+		Audience:  aud,
 		ID:        c.ID,
 		SessionID: c.SessionID,
 		Email:     c.Email,
 		Roles:     c.Roles,
 		Scope:     c.Scope,
-		IssuedAt:  c.IssuedAt.asTime(),
-		NotBefore: c.NotBefore.asTime(),
-		ExpiresAt: c.ExpiresAt.asTime(),
+		IssuedAt:  iat,
+		NotBefore: nbf,
+		ExpiresAt: exp,
 	}, nil
 }
 
-// key is the golang-jwt Keyfunc: it checks the header and picks the key.
-// golang-jwt has already refused an alg outside EdDSA, ES256 and RS256.
-func (v *Verifier) key(t *jwt.Token) (any, error) {
-	if _, ok := t.Header["crit"]; ok {
-		return nil, refusal{fmt.Errorf("%w: crit header", ErrMalformed)}
-	}
-	typ, _ := t.Header["typ"].(string)
-	if !strings.EqualFold(typ, "at+jwt") && !strings.EqualFold(typ, "application/at+jwt") {
-		return nil, refusal{fmt.Errorf("%w: typ %q is not at+jwt", ErrMalformed, typ)}
-	}
-	kid, _ := t.Header["kid"].(string)
-	if kid == "" {
-		return nil, refusal{fmt.Errorf("%w: no kid", ErrUnknownKey)}
-	}
-	k, ok := (*v.keys.Load())[kid]
-	if !ok {
-		return nil, refusal{fmt.Errorf("%w: kid %q is not in the key set", ErrUnknownKey, kid)}
-	}
-	if alg := t.Method.Alg(); alg != k.alg {
-		return nil, refusal{fmt.Errorf("%w: alg %q is not the alg of key %q", ErrUnknownKey, alg, kid)}
-	}
-	return k.key, nil
-}
-
-// classify turns a golang-jwt error into one that wraps our sentinels and
-// not golang-jwt's, which are no part of this package's API.
-func classify(err error) error {
-	var r refusal
-	switch {
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return fmt.Errorf("%w: %v", ErrExpired, err)
-	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-		return fmt.Errorf("%w: %v", ErrNotYetValid, err)
-	case errors.As(err, &r):
-		return r.error
-	case errors.Is(err, jwt.ErrTokenMalformed):
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
-		return fmt.Errorf("%w: %v", ErrSignature, err)
-	default:
-		return fmt.Errorf("%w: %v", ErrInvalidClaims, err)
-	}
+func errMissing(claim string) error {
+	return fmt.Errorf("%w: no %q claim", ErrInvalidClaims, claim)
 }

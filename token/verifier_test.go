@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	gjwt "github.com/golang-jwt/jwt/v5"
+
 	"github.com/gatehouse/gatehouse/token"
 )
 
@@ -397,4 +399,55 @@ func TestSetKeysConcurrent(t *testing.T) {
 		}
 	})
 	wg.Wait()
+}
+
+// TestSignGolden pins the bytes Sign writes: the token fixedKey signs for
+// testClaims(t0), as golang-jwt wrote it before Sign built tokens itself
+// (Ed25519 signatures are deterministic). Clients and verifiers elsewhere
+// (Node jose, go-jose) check these bytes, so they must not drift.
+func TestSignGolden(t *testing.T) {
+	const want = "eyJhbGciOiJFZERTQSIsImtpZCI6ImZpeGVkLXRlc3Qta2V5IiwidHlwIjoiYXQrand0In0." +
+		"eyJpc3MiOiJodHRwczovL2F1dGguZXhhbXBsZS50ZXN0Iiwic3ViIjoidXNlcl8xMjMiLCJhdWQiOiJnYXRlaG91c2UiLCJleHAiOjE4OTM1NTQwNDUsIm5iZiI6MTg5MzU1MzQ0NSwiaWF0IjoxODkzNTUzNDQ1LCJqdGkiOiJqdGlfYWJjIiwic2lkIjoic2lkX3h5eiIsImVtYWlsIjoiYWRhQGV4YW1wbGUudGVzdCIsInJvbGVzIjpbImN1c3RvbWVyIl0sInNjb3BlIjoiY2FydDpyZWFkIGNhcnQ6d3JpdGUgb3JkZXJzOnJlYWQifQ." +
+		"nXIMFbmSkcfy7aV6A7XBAOnzztsD8PII9G1uOBsevKC5p1ucDC4rhgHCrw4r9GFcDCGVxEA31qgEq5YOomx9CQ"
+	if got := sign(t, fixedKey(), testClaims(t0)); got != want {
+		t.Errorf("Sign =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestSignHeaderIsGolangJWTs checks, for every algorithm and for key IDs
+// that JSON escapes, that the header segment Sign writes is the one
+// golang-jwt writes for the same header.
+func TestSignHeaderIsGolangJWTs(t *testing.T) {
+	for _, alg := range []string{token.EdDSA, token.ES256, token.RS256} {
+		for _, kid := range []string{"k1", `<a&b>"\` + "\u2028é"} {
+			k := testKey(alg)
+			k.ID = kid
+			jt := gjwt.New(gjwt.GetSigningMethod(alg))
+			jt.Header["typ"] = "at+jwt"
+			jt.Header["kid"] = kid
+			s, err := jt.SigningString()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _, _ := strings.Cut(s, ".")
+			got, _, _ := strings.Cut(sign(t, k, testClaims(t0)), ".")
+			if got != want {
+				t.Errorf("%s, kid %q: header %s, want %s", alg, kid, got, want)
+			}
+		}
+	}
+}
+
+// TestVerifyRefusesLineBreaks: base64 decoders skip CR and LF, so a
+// signature with a line break in it would decode to the same bytes, a
+// second spelling of the same token. Verify refuses it.
+func TestVerifyRefusesLineBreaks(t *testing.T) {
+	k := testKey(token.EdDSA)
+	tok := sign(t, k, testClaims(t0))
+	for _, lb := range []string{"\n", "\r"} {
+		bad := tok[:len(tok)-4] + lb + tok[len(tok)-4:]
+		if _, err := newVerifier(k).Verify(bad); !errors.Is(err, token.ErrMalformed) {
+			t.Errorf("line break %q in the signature: error %v, want %v", lb, err, token.ErrMalformed)
+		}
+	}
 }
