@@ -49,7 +49,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 benches=(
 	"./httpapi/ ^Benchmark(SessionCheck|TokenCheck|Login|Refresh)$"
 	"./guard/ ^Benchmark(Middleware.*|Ed25519VerifyFloor)$"
-	". ^BenchmarkSessionCheck(Service)?$"
+	". ^BenchmarkSessionCheckScale$/^logins=10000$"
 	"./token/ ^Benchmark(Sign|Verify|VerifyFloor)$"
 	"./password/ ^Benchmark(Hash|Argon2IDKeyFloor)$"
 )
@@ -190,7 +190,7 @@ fi
 # ---- scale ----
 if [ -n "$SCALE" ]; then
 	log "scale: 10,000 to 1,000,000 live logins"
-	go test -run '^$' -bench '^BenchmarkSessionScale$' -benchmem -count 1 -timeout 60m . >"$work/scale.txt" 2>&1 ||
+	go test -run '^$' -bench '^BenchmarkSessionCheckScale$' -benchmem -count 1 -timeout 60m . >"$work/scale.txt" 2>&1 ||
 		{ tail -30 "$work/scale.txt" >&2; exit 1; }
 	"$work/report" scale "$work/scale.txt" >"$work/scale.md"
 fi
