@@ -26,6 +26,36 @@
 // longer than MaxLength bytes are refused before any hashing, so a huge
 // password cannot burn CPU either.
 //
+// # Hashing beside quick requests
+//
+// A sign-in must not starve the quick requests a server answers meanwhile,
+// such as the per-request session check. argon2id with DefaultParams takes
+// about 40 ms of CPU, and while it runs it keeps one of the Go scheduler's
+// Ps (GOMAXPROCS) busy: argon2 (golang.org/x/crypto/argon2) hands each of
+// its eight segments, about 5 ms each, to a new goroutine that inherits
+// the running one's turn, and Go preempts a goroutine only after about
+// 10 ms. When every P is hashing, a quick request waits behind the hashes
+// for a P, tens of milliseconds at a time.
+//
+// The remedy is for the program to give the runtime more Ps than it has
+// CPUs, one more for each hash the Hasher may run: then the scheduler
+// always has a P per CPU for other goroutines, even when every slot is
+// hashing, and the kernel shares the CPUs between the hashing threads and
+// the others, which wake up and get a CPU within a time slice rather than
+// waiting for a hash to be preempted. gatehouse serve doubles GOMAXPROCS
+// and lets as many hashes run as there were Ps before. A library cannot do
+// this for its caller, since GOMAXPROCS belongs to the whole program. It
+// costs hashing some throughput (about a tenth on a two-CPU machine: with
+// more runnable threads than CPUs, the hashing threads also share CPUs
+// with one another, and each shares its cache with another hash's 19 MiB);
+// a bound below the CPU count would instead leave a P free by capping
+// sign-ins at a fraction of the machine for good.
+//
+// Running each hash on an OS thread of its own at a low priority (nice 19)
+// would not help: argon2's segments run on other goroutines, hence on
+// other threads, at the usual priority, and a thread locked to a goroutine
+// makes every preemption a hand-over between threads.
+//
 // # The policy
 //
 // Check follows NIST SP 800-63B: at least MinLength characters, a generous

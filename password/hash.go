@@ -45,6 +45,12 @@ func (p Params) valid() bool {
 // Hasher hashes and verifies passwords, running at most a fixed number of
 // argon2 computations at once. Use NewHasher to make one; it is safe for
 // concurrent use.
+//
+// A running hash keeps one of the Go scheduler's Ps (GOMAXPROCS) busy for
+// tens of milliseconds. A server that must keep answering quick requests
+// while hashes run should give the runtime a P for each hash on top of
+// one per CPU, such as runtime.GOMAXPROCS(2 * cpus) with concurrency cpus:
+// see "Hashing beside quick requests" in the package documentation.
 type Hasher struct {
 	params  Params
 	slots   chan struct{}

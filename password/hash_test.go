@@ -1,13 +1,17 @@
 package password_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/argon2"
 
 	"github.com/gatehouse/gatehouse/password"
 )
@@ -212,15 +216,18 @@ func TestDummy(t *testing.T) {
 	}
 }
 
-// holdSlot starts a big hash on h, whose concurrency must be 1, and returns
-// once a probe finds the slot taken, with a func that waits for the hash.
-func holdSlot(t *testing.T, h *password.Hasher) (wait func()) {
+// holdSlots starts n big hashes on h, whose concurrency must be n, and
+// returns once a probe finds every slot taken, with a func that waits for
+// the hashes.
+func holdSlots(t *testing.T, h *password.Hasher, n int) (wait func()) {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() {
-		_, err := h.Hash(context.Background(), "hold the slot")
-		done <- err
-	}()
+	done := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := h.Hash(context.Background(), "hold the slot")
+			done <- err
+		}()
+	}
 	probe := mustHash(t, password.NewHasher(small, 0, 0), pw)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -229,8 +236,10 @@ func holdSlot(t *testing.T, h *password.Hasher) (wait func()) {
 		switch {
 		case errors.Is(err, password.ErrBusy) || errors.Is(err, context.DeadlineExceeded):
 			return func() {
-				if err := <-done; err != nil {
-					t.Errorf("holding Hash: %v", err)
+				for range n {
+					if err := <-done; err != nil {
+						t.Errorf("holding Hash: %v", err)
+					}
 				}
 			}
 		case err != nil:
@@ -238,38 +247,68 @@ func holdSlot(t *testing.T, h *password.Hasher) (wait func()) {
 		}
 		select {
 		case err := <-done:
-			t.Fatalf("holding Hash ended (%v) before a probe found the slot taken", err)
+			t.Fatalf("a holding Hash ended (%v) before a probe found every slot taken", err)
 		default:
 		}
 	}
-	t.Fatal("no probe found the slot taken")
+	t.Fatal("no probe found every slot taken")
 	return nil
 }
 
+func holdSlot(t *testing.T, h *password.Hasher) (wait func()) { return holdSlots(t, h, 1) }
+
 func TestConcurrencyBound(t *testing.T) {
-	const maxWait = 50 * time.Millisecond
-	h := password.NewHasher(big, 1, maxWait)
-	probe := mustHash(t, password.NewHasher(small, 0, 0), pw)
-	wait := holdSlot(t, h)
+	for _, n := range []int{1, 2} {
+		t.Run(fmt.Sprintf("concurrency %d", n), func(t *testing.T) {
+			const maxWait = 50 * time.Millisecond
+			h := password.NewHasher(big, n, maxWait)
+			probe := mustHash(t, password.NewHasher(small, 0, 0), pw)
+			wait := holdSlots(t, h, n)
 
-	start := time.Now()
-	_, _, err := h.Verify(context.Background(), pw, probe)
-	if !errors.Is(err, password.ErrBusy) {
-		t.Errorf("Verify while the slot is held = %v, want ErrBusy", err)
+			start := time.Now()
+			_, _, err := h.Verify(context.Background(), pw, probe)
+			if !errors.Is(err, password.ErrBusy) {
+				t.Errorf("Verify while the slots are held = %v, want ErrBusy", err)
+			}
+			if d := time.Since(start); d < maxWait {
+				t.Errorf("Verify gave up after %v, before maxWait %v", d, maxWait)
+			}
+			if _, err := h.Hash(context.Background(), pw); !errors.Is(err, password.ErrBusy) {
+				t.Errorf("Hash while the slots are held = %v, want ErrBusy", err)
+			}
+			if err := h.Dummy(context.Background(), pw); !errors.Is(err, password.ErrBusy) {
+				t.Errorf("Dummy while the slots are held = %v, want ErrBusy", err)
+			}
+
+			wait()
+			if ok, _, err := h.Verify(context.Background(), pw, probe); !ok || err != nil {
+				t.Errorf("Verify once the slots are free = %v, %v; want true, nil", ok, err)
+			}
+		})
 	}
-	if d := time.Since(start); d < maxWait {
-		t.Errorf("Verify gave up after %v, before maxWait %v", d, maxWait)
+}
+
+// TestHashMatchesArgon2 checks the Hasher's keys against argon2.IDKey run
+// on the test's own goroutine: hashing on a thread of its own, at low
+// priority, must not change a bit.
+func TestHashMatchesArgon2(t *testing.T) {
+	p := password.DefaultParams
+	h := password.NewHasher(p, 0, 0)
+	phc := mustHash(t, h, pw)
+	_, salt, key, err := password.Parse(phc)
+	if err != nil {
+		t.Fatalf("Parse(Hash) = %v", err)
 	}
-	if _, err := h.Hash(context.Background(), pw); !errors.Is(err, password.ErrBusy) {
-		t.Errorf("Hash while the slot is held = %v, want ErrBusy", err)
-	}
-	if err := h.Dummy(context.Background(), pw); !errors.Is(err, password.ErrBusy) {
-		t.Errorf("Dummy while the slot is held = %v, want ErrBusy", err)
+	if want := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen); !bytes.Equal(key, want) {
+		t.Errorf("Hash key = %x, want argon2.IDKey's %x", key, want)
 	}
 
-	wait()
-	if ok, _, err := h.Verify(context.Background(), pw, probe); !ok || err != nil {
-		t.Errorf("Verify once the slot is free = %v, %v; want true, nil", ok, err)
+	salt = []byte("sixteen byte salt")[:16]
+	b64 := base64.RawStdEncoding.EncodeToString
+	direct := fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", p.Memory, p.Time, p.Threads,
+		b64(salt), b64(argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)))
+	if ok, rehash, err := h.Verify(context.Background(), pw, direct); !ok || rehash || err != nil {
+		t.Errorf("Verify of argon2.IDKey's hash = %v, %v, %v; want true, false, nil", ok, rehash, err)
 	}
 }
 

@@ -1,9 +1,11 @@
 // Command load is Gatehouse's load generator for GET /v1/verify, the check
-// a reverse proxy makes on every request. bench/load.sh drives it; it can
-// also be run alone:
+// a reverse proxy makes on every request, optionally with sign-ins running
+// beside it. bench/load.sh drives it; it can also be run alone:
 //
 //	load prep  -url http://127.0.0.1:8080 -mode session -users 100 -logins 1000 -out cookies.txt
 //	load run   -url http://127.0.0.1:8080 -creds cookies.txt -c 64 -d 15s -label "SQLite, cookie"
+//	load run   -url http://127.0.0.1:8080 -creds cookies.txt -c 16 -d 10s -label "SQLite, cookie" \
+//	           -login-conns 4 -login-email bench-0@example.com -login-password "load test passphrase 7f3c"
 //	load floor -addr 127.0.0.1:9000
 //
 // prep registers users and signs in through the API, writing one
@@ -14,7 +16,44 @@
 // latency percentiles from every sample sorted, and the CPU time the
 // server cores spent per request. Any answer but 200, and any connection
 // error, is an error: run prints the row and exits 1. floor serves the
-// trivial handler that bounds what net/http can do on this machine.
+// trivial handler that bounds what net/http can do on this machine, with
+// the http.Server settings of gatehouse serve.
+//
+// # Sign-ins beside the checks
+//
+// With -login-conns N, run also holds N more keep-alive connections, each
+// signing in (POST /v1/login, -login-mode session by default) as
+// -login-email with -login-password one after the other, in a closed loop
+// for the same warm-up and window, split over the servers like the
+// checks. This is how to see whether argon2id starves the checks: compare
+// the checks' p99 with and without it. run then prints a second row for
+// the sign-ins (label ", sign-ins"; the connections column holds N, the
+// req/s column sign-ins per second) and labels the first ", checks"; since
+// the server's CPU cannot be split between the two, both rows show "–" for
+// CPU per request (only "cores busy" is given). With -c 0 run signs in
+// only, and the sign-in row shows the server CPU per sign-in. A sign-in
+// answered with anything but 200 (503 from a full hashing queue
+// included) is an error like any other.
+//
+// # JSON
+//
+// -json appends one line per run with these fields (latencies in µs):
+//
+//	label, servers, connections, seconds   what was run (seconds: the window)
+//	requests, sent                         checks in the window; all responses read, warm-up included
+//	rps, p50_us, p90_us, p99_us, p999_us, max_us
+//	errors, network_errors, statuses       errors count network errors and non-200 answers
+//	first_error                            the first error, if any
+//	server_side_cores_busy                 CPU of -server-pids and -store-pids per second of window
+//	server_cpu_us_per_request              server CPU per check (with sign-ins, theirs included)
+//	store_cpu_us_per_request               store CPU per check
+//
+// and, with -login-conns (omitted otherwise):
+//
+//	login_connections, login_requests      N; sign-ins started in the window and answered
+//	login_rps, login_p50_us, login_p90_us, login_p99_us, login_max_us
+//	login_errors, login_statuses           as errors and statuses, for the sign-ins
+//	server_cpu_us_per_login                server CPU per sign-in, only with -c 0
 //
 // Only loopback targets are accepted: the tool is for measuring on one
 // machine, never for loading someone else's server.
@@ -231,24 +270,36 @@ func run(args []string) error {
 	urls := fs.String("url", "", "comma-separated server URLs; connections are split evenly over them")
 	credsFile := fs.String("creds", "", "credentials file written by prep (or by bench/store fill)")
 	path := fs.String("path", "/v1/verify", "request path")
-	conns := fs.Int("c", 64, "connections, each with one request in flight")
+	conns := fs.Int("c", 64, "connections, each with one request in flight (0: sign-ins only, with -login-conns)")
 	dur := fs.Duration("d", 15*time.Second, "measured duration")
 	warmup := fs.Duration("warmup", 2*time.Second, "unmeasured warm-up before it")
 	label := fs.String("label", "", "first cell of the table row")
 	serverPIDs := fs.String("server-pids", "", "comma-separated pids of the servers under test: report the CPU time they and their children spent per request")
 	storePIDs := fs.String("store-pids", "", "the same for the stores behind them (PostgreSQL, Redis), reported apart")
 	jsonOut := fs.String("json", "", "also append the result as a JSON line to this file")
+	loginConns := fs.Int("login-conns", 0, "connections signing in (POST /v1/login) in a closed loop beside the checks, split over the servers like the others")
+	loginEmail := fs.String("login-email", "", "with -login-conns: the account to sign in as (it must exist)")
+	loginPassword := fs.String("login-password", "", "with -login-conns: its password")
+	loginMode := fs.String("login-mode", "session", "with -login-conns: session or token")
 	fs.Parse(args)
-	if *dur > 10*time.Minute || *warmup > time.Minute || *conns < 1 || *conns > 10000 {
-		return errors.New("-d at most 10m, -warmup at most 1m, -c between 1 and 10000")
+	if *dur > 10*time.Minute || *warmup > time.Minute || *conns < 0 || *conns > 10000 || *loginConns < 0 || *loginConns > 1000 || *conns+*loginConns == 0 {
+		return errors.New("-d at most 10m, -warmup at most 1m, -c between 0 and 10000, -login-conns between 0 and 1000, and at least one connection")
+	}
+	if *loginConns > 0 && (*loginEmail == "" || *loginPassword == "") {
+		return errors.New("-login-conns needs -login-email and -login-password")
+	}
+	if *loginMode != "session" && *loginMode != "token" {
+		return errors.New("-login-mode must be session or token")
 	}
 	tg, err := targets(*urls)
 	if err != nil {
 		return err
 	}
-	creds, err := readCreds(*credsFile)
-	if err != nil {
-		return err
+	var creds []string
+	if *conns > 0 {
+		if creds, err = readCreds(*credsFile); err != nil {
+			return err
+		}
 	}
 	pids, err := parsePIDs(*serverPIDs)
 	if err != nil {
@@ -258,30 +309,40 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	// One prepared request per target and credential.
+	// One prepared request per target and credential, and one sign-in per
+	// target.
 	reqs := make([][][]byte, len(tg))
+	logins := make([][][]byte, len(tg))
+	body, _ := json.Marshal(map[string]string{"email": *loginEmail, "password": *loginPassword, "mode": *loginMode})
 	for t, u := range tg {
 		reqs[t] = make([][]byte, len(creds))
 		for i, c := range creds {
 			reqs[t][i] = []byte("GET " + *path + " HTTP/1.1\r\nHost: " + u.Host + "\r\nUser-Agent: gatehouse-bench\r\n" + c + "\r\n\r\n")
 		}
+		logins[t] = [][]byte{fmt.Appendf(nil, "POST /v1/login HTTP/1.1\r\nHost: %s\r\nUser-Agent: gatehouse-bench\r\n"+
+			"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", u.Host, len(body), body)}
 	}
 
 	// One counter for all connections, so that every credential goes to
 	// every server in turn (a credential signed in on one server is
 	// checked on the others too).
-	var next atomic.Int64
+	var next, nextLogin atomic.Int64
 	workers := make([]*worker, *conns)
 	for w := range workers {
 		t := w % len(tg)
 		workers[w] = &worker{addr: tg[t].Host, reqs: reqs[t], next: &next, samples: make([]int64, 0, 1<<16)}
+	}
+	loginWorkers := make([]*worker, *loginConns)
+	for w := range loginWorkers {
+		t := w % len(tg)
+		loginWorkers[w] = &worker{addr: tg[t].Host, reqs: logins[t], next: &nextLogin, samples: make([]int64, 0, 1<<10)}
 	}
 	start := time.Now()
 	measureFrom := start.Add(*warmup)
 	end := measureFrom.Add(*dur)
 	var cpuBefore, cpuAfter, storeBefore, storeAfter uint64
 	var wg sync.WaitGroup
-	for _, w := range workers {
+	for _, w := range append(workers, loginWorkers...) {
 		wg.Add(1)
 		go func() { defer wg.Done(); w.loop(measureFrom, end) }()
 	}
@@ -293,49 +354,38 @@ func run(args []string) error {
 	storeAfter, _ = processTicks(storePids)
 	wg.Wait()
 
-	r := result{Label: *label, Conns: *conns, Servers: len(tg), Seconds: dur.Seconds(), Statuses: map[int]int{}, HasStore: storePids != nil}
-	var all []int64
-	for _, w := range workers {
-		all = append(all, w.samples...)
-		r.Sent += w.sent
-		r.NetErrors += w.netErrors
-		for code, n := range w.statuses {
-			r.Statuses[code] += n
-		}
-		if w.firstErr != "" && r.FirstError == "" {
-			r.FirstError = w.firstErr
-		}
-	}
-	slices.Sort(all)
-	r.Requests = len(all)
-	r.RPS = float64(len(all)) / dur.Seconds()
-	pct := func(p float64) float64 {
-		if len(all) == 0 {
-			return 0
-		}
-		return float64(all[min(len(all)-1, int(p*float64(len(all))))]) / 1e3
-	}
-	r.P50, r.P90, r.P99, r.P999 = pct(0.50), pct(0.90), pct(0.99), pct(0.999)
-	if len(all) > 0 {
-		r.Max = float64(all[len(all)-1]) / 1e3
-	}
-	for code, n := range r.Statuses {
-		if code != 200 {
-			r.Errors += n
+	r := result{Label: *label, Conns: *conns, Servers: len(tg), Seconds: dur.Seconds(), HasStore: storePids != nil}
+	s := summarize(workers, *dur)
+	r.Requests, r.Sent, r.RPS, r.Errors, r.NetErrors, r.Statuses, r.FirstError = s.requests, s.sent, s.rps, s.errors, s.netErrors, s.statuses, s.firstErr
+	r.P50, r.P90, r.P99, r.P999, r.Max = s.p50, s.p90, s.p99, s.p999, s.max
+	if *loginConns > 0 {
+		l := summarize(loginWorkers, *dur)
+		r.LoginConns, r.LoginRequests, r.LoginRPS, r.LoginErrors, r.LoginStatuses = *loginConns, l.requests, l.rps, l.errors, l.statuses
+		r.LoginP50, r.LoginP90, r.LoginP99, r.LoginMax = l.p50, l.p90, l.p99, l.max
+		if r.FirstError == "" && l.firstErr != "" {
+			r.FirstError = "login: " + l.firstErr
 		}
 	}
-	r.Errors += r.NetErrors
 	// USER_HZ ticks are 10 ms on Linux.
+	ticks := float64(cpuAfter - cpuBefore)
+	r.Busy = (ticks + float64(storeAfter-storeBefore)) / 100 / dur.Seconds()
 	if r.Requests > 0 {
-		ticks := float64(cpuAfter - cpuBefore)
 		r.ServerCPUPerReq = ticks * 10_000 / float64(r.Requests)
 		r.StoreCPUPerReq = float64(storeAfter-storeBefore) * 10_000 / float64(r.Requests)
-		r.Busy = (ticks + float64(storeAfter-storeBefore)) / 100 / dur.Seconds()
+	}
+	if r.Requests == 0 && r.LoginRequests > 0 {
+		r.ServerCPUPerLogin = ticks * 10_000 / float64(r.LoginRequests)
 	}
 
 	fmt.Println(r.row())
-	fmt.Fprintf(os.Stderr, "run %q: %d requests in %v over %d connections to %d server(s): %.0f req/s, p50 %.0f µs, p99 %.0f µs, max %.0f µs, statuses %v, network errors %d\n",
-		r.Label, r.Requests, dur, r.Conns, r.Servers, r.RPS, r.P50, r.P99, r.Max, r.Statuses, r.NetErrors)
+	if *conns > 0 {
+		fmt.Fprintf(os.Stderr, "run %q: %d requests in %v over %d connections to %d server(s): %.0f req/s, p50 %.0f µs, p99 %.0f µs, max %.0f µs, statuses %v, network errors %d\n",
+			r.Label, r.Requests, dur, r.Conns, r.Servers, r.RPS, r.P50, r.P99, r.Max, r.Statuses, r.NetErrors)
+	}
+	if *loginConns > 0 {
+		fmt.Fprintf(os.Stderr, "run %q: %d %s sign-ins in %v over %d connections: %.1f logins/s, p50 %.0f µs, p99 %.0f µs, max %.0f µs, statuses %v; server side %.2f cores busy\n",
+			r.Label, r.LoginRequests, *loginMode, dur, r.LoginConns, r.LoginRPS, r.LoginP50, r.LoginP99, r.LoginMax, r.LoginStatuses, r.Busy)
+	}
 	if *jsonOut != "" {
 		b, _ := json.Marshal(r)
 		f, err := os.OpenFile(*jsonOut, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -345,15 +395,64 @@ func run(args []string) error {
 		f.Write(append(b, '\n'))
 		f.Close()
 	}
-	if r.Errors > 0 {
-		return fmt.Errorf("run %q: %d errors (statuses %v, network errors %d; first: %s)", r.Label, r.Errors, r.Statuses, r.NetErrors, r.FirstError)
+	if r.Errors > 0 || r.LoginErrors > 0 {
+		return fmt.Errorf("run %q: %d errors (statuses %v, network errors %d), %d sign-in errors (statuses %v); first: %s",
+			r.Label, r.Errors, r.Statuses, r.NetErrors, r.LoginErrors, r.LoginStatuses, r.FirstError)
 	}
-	if r.Requests == 0 {
+	if *conns > 0 && r.Requests == 0 || *loginConns > 0 && r.LoginRequests == 0 {
 		return fmt.Errorf("run %q: no request completed", r.Label)
 	}
 	return nil
 }
 
+// stats sums up what a set of workers saw in the measured window.
+type stats struct {
+	requests, sent, errors, netErrors int
+	statuses                          map[int]int
+	firstErr                          string
+	rps, p50, p90, p99, p999, max     float64 // per second; µs
+}
+
+// summarize reads percentiles from every sample of ws, sorted; any answer
+// but 200, and any network error, counts as an error.
+func summarize(ws []*worker, dur time.Duration) stats {
+	s := stats{statuses: map[int]int{}}
+	var all []int64
+	for _, w := range ws {
+		all = append(all, w.samples...)
+		s.sent += w.sent
+		s.netErrors += w.netErrors
+		for code, n := range w.statuses {
+			s.statuses[code] += n
+		}
+		if w.firstErr != "" && s.firstErr == "" {
+			s.firstErr = w.firstErr
+		}
+	}
+	slices.Sort(all)
+	s.requests = len(all)
+	s.rps = float64(len(all)) / dur.Seconds()
+	pct := func(p float64) float64 {
+		if len(all) == 0 {
+			return 0
+		}
+		return float64(all[min(len(all)-1, int(p*float64(len(all))))]) / 1e3
+	}
+	s.p50, s.p90, s.p99, s.p999 = pct(0.50), pct(0.90), pct(0.99), pct(0.999)
+	if len(all) > 0 {
+		s.max = float64(all[len(all)-1]) / 1e3
+	}
+	for code, n := range s.statuses {
+		if code != 200 {
+			s.errors += n
+		}
+	}
+	s.errors += s.netErrors
+	return s
+}
+
+// result is one run; its JSON field names are listed in the package
+// documentation.
 type result struct {
 	Label           string      `json:"label"`
 	Servers         int         `json:"servers"`
@@ -375,18 +474,53 @@ type result struct {
 	ServerCPUPerReq float64     `json:"server_cpu_us_per_request"`
 	StoreCPUPerReq  float64     `json:"store_cpu_us_per_request"`
 	HasStore        bool        `json:"-"`
+
+	LoginConns    int         `json:"login_connections,omitempty"`
+	LoginRequests int         `json:"login_requests,omitempty"`
+	LoginRPS      float64     `json:"login_rps,omitempty"`
+	LoginP50      float64     `json:"login_p50_us,omitempty"`
+	LoginP90      float64     `json:"login_p90_us,omitempty"`
+	LoginP99      float64     `json:"login_p99_us,omitempty"`
+	LoginMax      float64     `json:"login_max_us,omitempty"`
+	LoginErrors   int         `json:"login_errors,omitempty"`
+	LoginStatuses map[int]int `json:"login_statuses,omitempty"`
+	// ServerCPUPerLogin is set only with -c 0, when sign-ins are all the
+	// server does.
+	ServerCPUPerLogin float64 `json:"server_cpu_us_per_login,omitempty"`
 }
 
-// row is the result as a markdown table row; the columns are those of
-// the header bench/load.sh writes.
+// row is the result as markdown table rows, with the columns of the
+// header bench/load.sh writes: one for the checks (unless -c 0) and one
+// for the sign-ins (with -login-conns). The CPU of sign-ins and checks
+// cannot be told apart, so with both the per-request CPU cells are "–"
+// and only "cores busy" is given.
 func (r result) row() string {
-	store := "–" // no store behind the server
+	cpu, store := fmt.Sprintf("%.0f", r.ServerCPUPerReq), "–" // no store behind the server
 	if r.HasStore {
 		store = fmt.Sprintf("%.0f", r.StoreCPUPerReq)
 	}
-	return fmt.Sprintf("| %s | %d | %d | %s | %s | %s | %s | %.0f | %s | %.2f | %d |",
-		r.Label, r.Servers, r.Conns, thousands(r.RPS), thousands(r.P50), thousands(r.P90), thousands(r.P99),
-		r.ServerCPUPerReq, store, r.Busy, r.Errors)
+	var rows []string
+	if r.LoginConns > 0 {
+		cpu, store = "–", "–"
+	}
+	if r.Conns > 0 {
+		label := r.Label
+		if r.LoginConns > 0 {
+			label += ", checks"
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %.2f | %d |",
+			label, r.Servers, r.Conns, thousands(r.RPS), thousands(r.P50), thousands(r.P90), thousands(r.P99),
+			cpu, store, r.Busy, r.Errors))
+	}
+	if r.LoginConns > 0 {
+		if r.Conns == 0 {
+			cpu = fmt.Sprintf("%.0f", r.ServerCPUPerLogin)
+		}
+		rows = append(rows, fmt.Sprintf("| %s, sign-ins | %d | %d | %.1f | %s | %s | %s | %s | – | %.2f | %d |",
+			r.Label, r.Servers, r.LoginConns, r.LoginRPS, thousands(r.LoginP50), thousands(r.LoginP90), thousands(r.LoginP99),
+			cpu, r.Busy, r.LoginErrors))
+	}
+	return strings.Join(rows, "\n")
 }
 
 func thousands(f float64) string {
@@ -655,13 +789,7 @@ func floor(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		// What every server must do at least: parse the request, headers
-		// and cookie included, and answer 200 with an empty body.
-		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }),
-		ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := floorServer()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -673,4 +801,21 @@ func floor(args []string) error {
 		return err
 	}
 	return nil
+}
+
+// floorServer is the floor's server. Its settings are those of gatehouse
+// serve (the constants at the top of cmd/gatehouse/serve.go, copied, since
+// a command cannot import another), so that the floor and the server
+// differ only in the handler.
+func floorServer() *http.Server {
+	return &http.Server{
+		// What every server must do at least: parse the request, headers
+		// and cookie included, and answer 200 with an empty body.
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+	}
 }

@@ -94,6 +94,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 		Logger: log, Roles: roles, DefaultRole: *defaultRole, NoSignup: *noSignup,
 		SessionIdle: *idle, SessionMax: *maxAge, RememberMax: *remember, Tokens: tokens, Limits: limits,
 	}
+	cfg.Hasher = newHasher()
 	if *redisURL != "" {
 		rc, err := redis.Open(*redisURL, log)
 		if err != nil {
