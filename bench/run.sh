@@ -147,7 +147,7 @@ spid=$last
 for logins in 0 "$((2 * $(nproc)))" "$((8 * $(nproc)))"; do
 	log "checks with $logins connections signing in"
 	"$work/load" run -label "$logins connections signing in" -server-pids "$spid" -url "http://$addr" -creds "$work/sat.creds" \
-		-c 4 -d "$DURATION" -warmup "$WARMUP" -login-email sat-0@example.com -login-password "$("$work/load" password)" -login-conns "$logins" \
+		-c 4 -d "$DURATION" -warmup "$WARMUP" -login-email sat-0@example.com -login-password "load test passphrase 7f3c" -login-conns "$logins" \
 		-json "$work/saturate.jsonl" >>"$work/saturate.md"
 done
 stop "$spid"
