@@ -113,11 +113,13 @@ loadpoints() { # loadpoints NAME BINARY [PPROF-ADDR]: one server, both modes
 	log "signing in $LOGINS times in each mode on $name"
 	"$work/load" prep -url "http://$addr" -mode session -users 20 -logins "$LOGINS" -prefix "$name" -out "$work/$name-cookie.creds" >&2
 	"$work/load" prep -url "http://$addr" -mode token -users 20 -register=false -logins "$LOGINS" -prefix "$name" -out "$work/$name-bearer.creds" >&2
+	local prof=
 	if [ -n "$pprof" ]; then
 		(sleep 3 && curl -fsS -o "$work/cookie.prof" "http://$pprof/debug/pprof/profile?seconds=8") &
+		prof=$!
 	fi
 	measure "$name, cookie" "$pid" "http://$addr" "$work/$name-cookie.creds"
-	wait
+	[ -z "$prof" ] || wait "$prof"
 	measure "$name, bearer" "$pid" "http://$addr" "$work/$name-bearer.creds"
 	stop "$pid"
 }
@@ -125,12 +127,13 @@ loadpoints() { # loadpoints NAME BINARY [PPROF-ADDR]: one server, both modes
 : >"$work/load.md"
 port=$(freeport)
 bg floor "${pin_server[@]}" "$work/load" floor -addr "127.0.0.1:$port"
+floor=$last
 wait_http "http://127.0.0.1:$port/" floor
 loadpoints gatehouse "$work/gatehouse" "127.0.0.1:$(freeport)"
 go tool pprof -top -cum -nodecount=30 "$work/gatehouse" "$work/cookie.prof" 2>/dev/null | sed -n '/flat%/,$p' >"$work/profile-cookie.txt"
-measure "floor, cookie" "$last" "http://127.0.0.1:$port" "$work/gatehouse-cookie.creds"
-measure "floor, bearer" "$last" "http://127.0.0.1:$port" "$work/gatehouse-bearer.creds"
-stop "$last"
+measure "floor, cookie" "$floor" "http://127.0.0.1:$port" "$work/gatehouse-cookie.creds"
+measure "floor, bearer" "$floor" "http://127.0.0.1:$port" "$work/gatehouse-bearer.creds"
+stop "$floor"
 if [ -n "$BASE" ]; then
 	loadpoints "base $BASE" "$work/gatehouse-base"
 fi
@@ -143,11 +146,14 @@ bg saturate "$work/gatehouse" serve --addr "$addr" --db "$work/saturate.db" --se
 wait_http "http://$addr/healthz" saturate
 spid=$last
 "$work/load" prep -url "http://$addr" -mode session -users 4 -logins 100 -prefix sat -out "$work/sat.creds" >&2
+# A separate account signs in: the checked users' sessions must not reach
+# the cap on live logins per user, which would end them.
+"$work/load" prep -url "http://$addr" -mode session -users 1 -logins 1 -prefix satlogin -out "$work/satlogin.creds" >&2
 : >"$work/saturate.md"
 for logins in 0 "$((2 * $(nproc)))" "$((8 * $(nproc)))"; do
 	log "checks with $logins connections signing in"
 	"$work/load" run -label "$logins connections signing in" -server-pids "$spid" -url "http://$addr" -creds "$work/sat.creds" \
-		-c 4 -d "$DURATION" -warmup "$WARMUP" -login-email sat-0@example.com -login-password "load test passphrase 7f3c" -login-conns "$logins" \
+		-c 4 -d "$DURATION" -warmup "$WARMUP" -login-email satlogin-0@example.com -login-password "load test passphrase 7f3c" -login-conns "$logins" \
 		-json "$work/saturate.jsonl" >>"$work/saturate.md"
 done
 stop "$spid"
