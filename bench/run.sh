@@ -113,21 +113,22 @@ measure() { # measure LABEL PID URL CREDS [FLAGS...]
 }
 
 loadpoints() { # loadpoints NAME BINARY [PPROF-ADDR]: one server, both modes
-	local name=$1 bin=$2 pprof=${3:-} addr pid
+	local name=$1 bin=$2 pprof=${3:-} addr pid id
+	id=${name//[^a-z0-9]/-} # for file names and emails
 	addr=127.0.0.1:$(freeport)
-	gh "$name" "$bin" "$addr" "$work/$name.db" ${pprof:+--pprof-addr "$pprof"}
+	gh "$id" "$bin" "$addr" "$work/$id.db" ${pprof:+--pprof-addr "$pprof"}
 	pid=$last
 	log "signing in $LOGINS times in each mode on $name"
-	"$work/load" prep -url "http://$addr" -mode session -users 20 -logins "$LOGINS" -prefix "$name" -out "$work/$name-cookie.creds" >&2
-	"$work/load" prep -url "http://$addr" -mode token -users 20 -register=false -logins "$LOGINS" -prefix "$name" -out "$work/$name-bearer.creds" >&2
+	"$work/load" prep -url "http://$addr" -mode session -users 20 -logins "$LOGINS" -prefix "$id" -out "$work/$id-cookie.creds" >&2
+	"$work/load" prep -url "http://$addr" -mode token -users 20 -register=false -logins "$LOGINS" -prefix "$id" -out "$work/$id-bearer.creds" >&2
 	local prof=
 	if [ -n "$pprof" ]; then
 		(sleep 3 && curl -fsS -o "$work/cookie.prof" "http://$pprof/debug/pprof/profile?seconds=8") &
 		prof=$!
 	fi
-	measure "$name, cookie" "$pid" "http://$addr" "$work/$name-cookie.creds"
+	measure "$name, cookie" "$pid" "http://$addr" "$work/$id-cookie.creds"
 	[ -z "$prof" ] || wait "$prof"
-	measure "$name, bearer" "$pid" "http://$addr" "$work/$name-bearer.creds"
+	measure "$name, bearer" "$pid" "http://$addr" "$work/$id-bearer.creds"
 	stop "$pid"
 }
 
