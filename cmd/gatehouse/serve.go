@@ -144,15 +144,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           api,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(api, log)
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
 	go svc.Run(bg)
@@ -175,6 +167,20 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 		return err
 	}
 	return nil
+}
+
+// newHTTPServer is the server of serve and demo: h behind the timeouts
+// and header limit above, with net/http's own errors in the log.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // servePrivate serves h on addr, a private port for operators (--name-addr).
