@@ -48,18 +48,25 @@ func (s *Service) CreateUser(ctx context.Context, email, pw string, roles []stri
 }
 
 // ChangePassword sets a new password after checking the current one, and
-// ends every other login of the user.
+// ends every other login of the user. A wrong current password counts
+// toward the account's lockout like a failed login, and is audited as one.
 func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next string, c Client) error {
 	u, err := s.store.UserByID(ctx, p.User.ID)
 	if err != nil {
 		return err
 	}
-	ok, _, err := s.hasher.Verify(ctx, current, u.PasswordHash)
-	if err != nil && !errors.Is(err, password.ErrMalformedHash) {
-		return hashError(err)
-	}
-	if !ok {
-		return Errorf(CodeInvalidCredentials, "the current password is incorrect")
+	_, err = s.throttledCheck(ctx, u.Email, c, "password change", func() (User, error) {
+		ok, _, err := s.hasher.Verify(ctx, current, u.PasswordHash)
+		if err != nil && !errors.Is(err, password.ErrMalformedHash) {
+			return u, hashError(err)
+		}
+		if !ok {
+			return u, Errorf(CodeInvalidCredentials, "the current password is incorrect")
+		}
+		return u, nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := checkPassword(next); err != nil {
 		return err
@@ -122,14 +129,43 @@ func (s *Service) SetDisabled(ctx context.Context, userID string, disabled bool,
 	return u, err
 }
 
-// SetRoles replaces a user's roles. Every role must exist.
+// SetRoles replaces a user's roles. Every role must exist. It is the
+// operator's (the command line's): it may grant anything.
 func (s *Service) SetRoles(ctx context.Context, userID string, roles []string, c Client) (User, error) {
+	return s.setRoles(ctx, userID, roles, c, nil)
+}
+
+// SetRolesAs replaces a user's roles for an admin, by, acting through the
+// API. Roles are never widened by their holder: a change that would give
+// the user a permission by does not hold is CodeForbidden, so that an
+// admin of users cannot make anyone, themselves included, more than they
+// are. Permissions the user keeps are not given.
+func (s *Service) SetRolesAs(ctx context.Context, by Principal, userID string, roles []string, c Client) (User, error) {
+	return s.setRoles(ctx, userID, roles, c, func(old []string) error {
+		had := s.cfg.Roles.Permissions(old)
+		for _, perm := range s.cfg.Roles.Permissions(roles) {
+			if !Grants(had, perm) && !by.Can(perm) {
+				return Errorf(CodeForbidden, fmt.Sprintf("you cannot grant the permission %q, which you do not hold", perm))
+			}
+		}
+		return nil
+	})
+}
+
+// setRoles replaces a user's roles once allow, when set, accepts the
+// change from the user's current roles.
+func (s *Service) setRoles(ctx context.Context, userID string, roles []string, c Client, allow func(old []string) error) (User, error) {
 	if err := s.checkRoles(roles); err != nil {
 		return User{}, err
 	}
 	u, err := s.store.UserByID(ctx, userID)
 	if err != nil {
 		return User{}, err
+	}
+	if allow != nil {
+		if err := allow(u.Roles); err != nil {
+			return User{}, err
+		}
 	}
 	old := u.Roles
 	u.Roles = sortedRoles(roles)

@@ -154,6 +154,10 @@ type Client struct {
 	Actor string
 }
 
+// storedUserAgent is the user agent as a login keeps it: at most 512
+// bytes, made safe to show (see SafeText).
+func (c Client) storedUserAgent() string { return SafeText(truncate(c.UserAgent, 512)) }
+
 // by names the actor in an audit detail.
 func (c Client) by(detail string) string {
 	if c.Actor == "" {

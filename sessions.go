@@ -20,6 +20,19 @@ import (
 // not its device, address or user agent (Sessions lists those), and its
 // User has no password hash. Its slices are shared: do not modify them.
 func (s *Service) AuthenticateSession(ctx context.Context, secret string) (Principal, error) {
+	return s.authenticateSession(ctx, secret, true)
+}
+
+// RecheckSession is AuthenticateSession for a request that lasts, such as
+// the revocation feed's event stream, and checks its credential again
+// while it runs: it answers the same, but is no activity of the session's
+// and never extends its idle deadline, so that an open stream does not
+// keep an unattended session alive.
+func (s *Service) RecheckSession(ctx context.Context, secret string) (Principal, error) {
+	return s.authenticateSession(ctx, secret, false)
+}
+
+func (s *Service) authenticateSession(ctx context.Context, secret string, touch bool) (Principal, error) {
 	// Only the length is checked before the cache: a secret found there
 	// has the hash of one that passed validSecret, so it is that one, and
 	// checking its characters would cost a third of a cached check.
@@ -30,12 +43,12 @@ func (s *Service) AuthenticateSession(ctx context.Context, secret string) (Princ
 	now := s.now()
 	n := now.UnixNano()
 	e := s.cache.get(hash, n, s.feed.current(n))
-	if e == nil || !e.live(n) || n-e.lastSeen >= int64(s.touchInterval()) {
+	if e == nil || !e.live(n) || touch && n-e.lastSeen >= int64(s.touchInterval()) {
 		if !validSecret(secret) {
 			return Principal{}, signInFirst()
 		}
 		var err error
-		if e, err = s.readSession(ctx, hash, e, now); err != nil {
+		if e, err = s.readSession(ctx, hash, e, now, touch); err != nil {
 			return Principal{}, err
 		}
 	}
@@ -49,9 +62,9 @@ func (s *Service) AuthenticateSession(ctx context.Context, secret string) (Princ
 const shortCacheTTL = time.Second
 
 // readSession reads the session with the secret hash from the store,
-// records its activity if that is due, and caches it. cached is the
+// records its activity if that is due and touch is set, and caches it. cached is the
 // session's cache entry, if it has one, which the read replaces.
-func (s *Service) readSession(ctx context.Context, hash [32]byte, cached *cacheEntry, now time.Time) (*cacheEntry, error) {
+func (s *Service) readSession(ctx context.Context, hash [32]byte, cached *cacheEntry, now time.Time, touch bool) (*cacheEntry, error) {
 	drops := s.cache.dropCount()
 	l, u, err := s.store.SessionBySecretHash(ctx, hash[:])
 	if ErrorCode(err) == CodeNotFound {
@@ -67,7 +80,7 @@ func (s *Service) readSession(ctx context.Context, hash [32]byte, cached *cacheE
 		s.cache.drop(l.ID)
 		return nil, signInFirst()
 	}
-	if now.Sub(l.LastSeenAt) >= s.touchInterval() {
+	if touch && now.Sub(l.LastSeenAt) >= s.touchInterval() {
 		idle := minTime(now.Add(s.cfg.SessionIdle), l.ExpiresAt)
 		err := s.store.TouchLogin(ctx, l.ID, now, idle)
 		if ErrorCode(err) == CodeNotFound { // revoked since the read

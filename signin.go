@@ -3,7 +3,6 @@ package gatehouse
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/gatehouse/gatehouse/password"
 )
@@ -42,39 +41,20 @@ func (s *Service) login(ctx context.Context, req LoginRequest) (LoginResult, err
 		return LoginResult{}, Errorf(CodeInvalidRequest, `mode must be "session" or "token"`)
 	}
 	device := req.Device
-	if len(device) > MaxDeviceLength {
-		return LoginResult{}, Errorf(CodeInvalidRequest, fmt.Sprintf("device must be at most %d bytes", MaxDeviceLength))
+	if err := CheckText("device", device, MaxDeviceLength); err != nil {
+		return LoginResult{}, err
 	}
 	email, err := NormalizeEmail(req.Email)
 	if err != nil {
 		// An address that cannot exist fails like any unknown one.
 		email = ""
 	}
-	ip := req.Client.IP
-	// Too many failures for this account from this address: wait, without
-	// checking the password (the same for accounts that do not exist).
-	wait, err := s.limits.lockedOut(ctx, email, ip)
-	s.throttleError(err)
-	if wait > 0 {
-		s.audit(ctx, AuditEvent{Type: EventLoginThrottled, IP: ip, Detail: "account locked at this address"})
-		s.cfg.Metrics.Throttled("login")
-		return LoginResult{}, tooMany(wait)
-	}
-	u, err := s.checkPassword(ctx, email, req.Password)
-	if ErrorCode(err) == CodeInvalidCredentials {
-		s.audit(ctx, AuditEvent{Type: EventLoginFailed, UserID: u.ID, IP: ip})
-		wait, terr := s.limits.failed(ctx, email, ip)
-		s.throttleError(terr)
-		if wait > 0 {
-			s.audit(ctx, AuditEvent{Type: EventLoginThrottled, UserID: u.ID, IP: ip})
-			s.cfg.Metrics.Throttled("login")
-			return LoginResult{}, tooMany(wait)
-		}
-	}
+	u, err := s.throttledCheck(ctx, email, req.Client, "", func() (User, error) {
+		return s.checkPassword(ctx, email, req.Password)
+	})
 	if err != nil {
 		return LoginResult{}, err
 	}
-	s.throttleError(s.limits.succeeded(ctx, email, ip))
 	if u.Disabled {
 		s.audit(ctx, AuditEvent{Type: EventLoginFailed, UserID: u.ID, IP: req.Client.IP, Detail: "account disabled"})
 		return LoginResult{}, Errorf(CodeAccountDisabled, "this account is disabled")
@@ -93,7 +73,7 @@ func (s *Service) login(ctx context.Context, req LoginRequest) (LoginResult, err
 	secret, hash := newSecret()
 	l := Login{
 		ID: newID(), UserID: u.ID, Mode: ModeSession, SecretHash: hash[:],
-		Device: device, IP: req.Client.IP, UserAgent: truncate(req.Client.UserAgent, 512), Remember: req.Remember,
+		Device: device, IP: req.Client.IP, UserAgent: req.Client.storedUserAgent(), Remember: req.Remember,
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(max),
 	}
 	l.IdleExpiresAt = minTime(now.Add(s.cfg.SessionIdle), l.ExpiresAt)
@@ -125,6 +105,38 @@ func (s *Service) evictOldest(ctx context.Context, userID string, c Client) {
 			s.log.Warn("evicting an old login failed", "user", userID, "err", err)
 		}
 	}
+}
+
+// throttledCheck runs check, a check of a password for the account with
+// email, under the account's lockout at the client's address: the attempt
+// is counted before the check and refused with 429 when the throttle says
+// so (see throttle.reserve), a wrong password is audited as login.failed
+// (with detail) and may start a wait, and a right one clears the
+// account's failures at the address. Logins and password changes share
+// it, so a stolen session guesses no faster than a stranger.
+func (s *Service) throttledCheck(ctx context.Context, email string, c Client, detail string, check func() (User, error)) (User, error) {
+	wait, err := s.limits.reserve(ctx, email, c.IP)
+	s.throttleError(err)
+	if wait > 0 {
+		s.audit(ctx, AuditEvent{Type: EventLoginThrottled, IP: c.IP, Detail: "account locked at this address"})
+		s.cfg.Metrics.Throttled("login")
+		return User{}, tooMany(wait)
+	}
+	u, err := check()
+	switch {
+	case err == nil:
+		s.throttleError(s.limits.succeeded(ctx, email, c.IP))
+	case ErrorCode(err) == CodeInvalidCredentials:
+		s.audit(ctx, AuditEvent{Type: EventLoginFailed, UserID: u.ID, IP: c.IP, Detail: detail})
+		wait, terr := s.limits.failed(ctx, email, c.IP)
+		s.throttleError(terr)
+		if wait > 0 {
+			s.audit(ctx, AuditEvent{Type: EventLoginThrottled, UserID: u.ID, IP: c.IP})
+			s.cfg.Metrics.Throttled("login")
+			return User{}, tooMany(wait)
+		}
+	}
+	return u, err
 }
 
 // checkPassword finds the user and verifies the password, upgrading the

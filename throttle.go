@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"context"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -9,10 +10,11 @@ import (
 // Limits configures throttling. The zero value of a field means its
 // default, as the contract gives them.
 type Limits struct {
-	// AccountFailures is how many consecutive failed logins for one
-	// account from one address are allowed before that address waits
-	// (default 10). Each further failure doubles the wait, from
-	// LockoutBase (default 30s) up to LockoutMax (default 1h).
+	// AccountFailures is how many passwords may be checked for one account
+	// from one address before that address waits (default 10), however
+	// many attempts arrive at once (see throttle.reserve). Each attempt
+	// checked after a wait doubles the next one, from LockoutBase
+	// (default 30s) up to LockoutMax (default 1h).
 	AccountFailures         int
 	LockoutBase, LockoutMax time.Duration
 	// AddressFailures is how many failed logins one address may make
@@ -22,6 +24,11 @@ type Limits struct {
 	// Registrations per address per hour (default 100) and refreshes per
 	// address per minute (default 600).
 	Registrations, Refreshes int
+	// IPv6Prefix is the length of the network by which an IPv6 client is
+	// counted (default 64): one subscriber commonly holds a whole /64, so
+	// counting single addresses would give each of its 2^64 addresses a
+	// budget of its own.
+	IPv6Prefix int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -32,6 +39,7 @@ func (l Limits) withDefaults() Limits {
 	l.AddressWindow = orDefault(l.AddressWindow, 15*time.Minute)
 	l.Registrations = orDefaultInt(l.Registrations, 100)
 	l.Refreshes = orDefaultInt(l.Refreshes, 600)
+	l.IPv6Prefix = min(orDefaultInt(l.IPv6Prefix, 64), 128)
 	return l
 }
 
@@ -48,6 +56,7 @@ func orDefaultInt(n, def int) int {
 type Counters interface {
 	// Add increments key, creating it to expire after ttl if it does not
 	// exist, and returns the new count and the time until it expires.
+	// Concurrent Adds of one key return distinct counts.
 	Add(ctx context.Context, key string, ttl time.Duration) (int64, time.Duration, error)
 	// Get returns key's count and time to expiry, 0 and 0 when absent.
 	Get(ctx context.Context, key string) (int64, time.Duration, error)
@@ -68,33 +77,66 @@ func tooMany(wait time.Duration) *Error {
 	return &Error{Code: CodeTooManyAttempts, Detail: "too many attempts; try again later", RetryAfter: max(wait, time.Second)}
 }
 
-// lockedOut returns the wait left for an account at an address after too
-// many failures, or 0.
-func (t *throttle) lockedOut(ctx context.Context, email, ip string) (time.Duration, error) {
-	n, left, err := t.c.Get(ctx, "lock|"+email+"|"+ip)
-	if err != nil || n == 0 {
+// addressKey is the part of a throttle key that names a client: the
+// address itself for IPv4, its network of IPv6Prefix bits for IPv6.
+func (t *throttle) addressKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return ip
+	}
+	p, err := a.WithZone("").Prefix(t.lim.IPv6Prefix)
+	if err != nil {
+		return ip
+	}
+	return p.String()
+}
+
+// reserve counts an attempt to check a password for an account from an
+// address, when it arrives and before the password is checked, and
+// returns the wait when it must not be checked. Counting on arrival is
+// what bounds guessing in parallel: of any number of attempts in flight
+// at once, no more than AccountFailures are checked before the address is
+// locked out (a right password among the later ones waits too).
+//
+// The attempt that reaches the limit starts the lockout; when a lockout
+// ends, the next attempt is checked and starts the next one, twice as
+// long, so that a guesser gets one password a lockout. Attempts refused
+// during a lockout are not counted, so they do not lengthen it. A right
+// password ends it all (succeeded).
+func (t *throttle) reserve(ctx context.Context, email, ip string) (time.Duration, error) {
+	key := email + "|" + t.addressKey(ip)
+	if n, left, err := t.c.Get(ctx, "lock|"+key); err != nil || n > 0 {
+		return left, err
+	}
+	n, _, err := t.c.Add(ctx, "fails|"+key, 24*time.Hour)
+	if err != nil {
+		return 0, err
+	}
+	over := n - int64(t.lim.AccountFailures)
+	if over < 0 {
+		return 0, nil
+	}
+	wait := min(t.lim.LockoutBase<<min(over, 20), t.lim.LockoutMax)
+	// Of the attempts that reach this point together, only the one that
+	// opens the lockout is checked.
+	m, left, err := t.c.Add(ctx, "lock|"+key, wait)
+	if err != nil || m == 1 {
 		return 0, err
 	}
 	return left, nil
 }
 
-// failed records a failed login and returns the wait it imposes on this
-// address: a lockout of the account here, or the address's budget of
-// failures across accounts being spent.
+// failed records that a reserved check found the password wrong and
+// returns the wait this address now faces: the account's lockout here,
+// if the attempt started one, or the address's budget of failures across
+// accounts being spent.
 func (t *throttle) failed(ctx context.Context, email, ip string) (time.Duration, error) {
-	n, _, err := t.c.Add(ctx, "fails|"+email+"|"+ip, 24*time.Hour)
+	addr := t.addressKey(ip)
+	_, wait, err := t.c.Get(ctx, "lock|"+email+"|"+addr)
 	if err != nil {
 		return 0, err
 	}
-	var wait time.Duration
-	if over := n - int64(t.lim.AccountFailures); over >= 0 {
-		wait = t.lim.LockoutBase << min(over, 20)
-		wait = min(wait, t.lim.LockoutMax)
-		if _, _, err := t.c.Add(ctx, "lock|"+email+"|"+ip, wait); err != nil {
-			return 0, err
-		}
-	}
-	m, left, err := t.c.Add(ctx, "ipfails|"+ip, t.lim.AddressWindow)
+	m, left, err := t.c.Add(ctx, "ipfails|"+addr, t.lim.AddressWindow)
 	if err != nil {
 		return 0, err
 	}
@@ -104,15 +146,17 @@ func (t *throttle) failed(ctx context.Context, email, ip string) (time.Duration,
 	return wait, nil
 }
 
-// succeeded clears an account's failures at an address.
+// succeeded releases an account's reservations at an address: a right
+// password clears its failures and any lockout there.
 func (t *throttle) succeeded(ctx context.Context, email, ip string) error {
-	return t.c.Del(ctx, "fails|"+email+"|"+ip, "lock|"+email+"|"+ip)
+	key := email + "|" + t.addressKey(ip)
+	return t.c.Del(ctx, "fails|"+key, "lock|"+key)
 }
 
 // spend counts one request of a kind against an address's budget and
 // returns the wait when the budget is spent.
 func (t *throttle) spend(ctx context.Context, kind, ip string, budget int, window time.Duration) (time.Duration, error) {
-	n, left, err := t.c.Add(ctx, kind+"|"+ip, window)
+	n, left, err := t.c.Add(ctx, kind+"|"+t.addressKey(ip), window)
 	if err != nil || n <= int64(budget) {
 		return 0, err
 	}
@@ -126,6 +170,7 @@ type MemoryCounters struct {
 	mu    sync.Mutex
 	now   func() time.Time
 	m     map[string]*memCounter
+	max   int       // maxMemoryCounters, smaller in tests
 	swept time.Time // the last sweep made because the map was full
 }
 
@@ -140,14 +185,17 @@ func NewMemoryCounters(now func() time.Time) *MemoryCounters {
 	if now == nil {
 		now = time.Now
 	}
-	return &MemoryCounters{now: now, m: make(map[string]*memCounter)}
+	return &MemoryCounters{now: now, m: make(map[string]*memCounter), max: maxMemoryCounters}
 }
 
-// maxMemoryCounters bounds memory; past it expired counters are swept (at
-// most once a second), and if that frees nothing, new keys go uncounted
-// (failing open for them) rather than memory growing without bound or
-// live counters, such as a lockout, being dropped.
+// maxMemoryCounters bounds memory. Past it, expired counters are swept
+// (at most once a second); when that frees nothing, a counter is evicted
+// to make room (see evictLocked). A new key is always counted: refusing
+// to count would let a flood of distinct keys switch throttling off.
 const maxMemoryCounters = 1_000_000
+
+// evictSample is how many counters evictLocked compares.
+const evictSample = 32
 
 // Add implements Counters.
 func (m *MemoryCounters) Add(_ context.Context, key string, ttl time.Duration) (int64, time.Duration, error) {
@@ -156,13 +204,13 @@ func (m *MemoryCounters) Add(_ context.Context, key string, ttl time.Duration) (
 	now := m.now()
 	c := m.m[key]
 	if c == nil || !now.Before(c.expires) {
-		if len(m.m) >= maxMemoryCounters {
+		if len(m.m) >= m.max {
 			if now.Sub(m.swept) >= time.Second { // at most one full sweep a second
 				m.swept = now
 				m.sweepLocked(now)
 			}
-			if len(m.m) >= maxMemoryCounters {
-				return 0, 0, nil
+			if len(m.m) >= m.max {
+				m.evictLocked()
 			}
 		}
 		c = &memCounter{expires: now.Add(ttl)}
@@ -170,6 +218,29 @@ func (m *MemoryCounters) Add(_ context.Context, key string, ttl time.Duration) (
 	}
 	c.n++
 	return c.n, c.expires.Sub(now), nil
+}
+
+// evictLocked removes, of a random sample of counters, the one with the
+// fewest counts, and of those the one that lives longest. A flood of
+// one-off keys (a failed guess at each of many accounts, remembered for a
+// day) thus pushes out its own kind, while the counters of an account
+// under attack (many failures, a lockout that ends sooner) stay; and
+// should one go, the account's next attempt starts a new lockout.
+func (m *MemoryCounters) evictLocked() {
+	var (
+		victim string
+		worst  *memCounter
+		i      int
+	)
+	for k, c := range m.m { // map iteration starts at a random place
+		if worst == nil || c.n < worst.n || c.n == worst.n && c.expires.After(worst.expires) {
+			victim, worst = k, c
+		}
+		if i++; i == evictSample {
+			break
+		}
+	}
+	delete(m.m, victim)
 }
 
 // Get implements Counters.

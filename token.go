@@ -309,7 +309,7 @@ func (s *Service) loginTokens(ctx context.Context, u User, req LoginRequest, dev
 	}
 	l := Login{
 		ID: newID(), UserID: u.ID, Mode: ModeToken, Device: device, IP: req.Client.IP,
-		UserAgent: truncate(req.Client.UserAgent, 512), Remember: req.Remember,
+		UserAgent: req.Client.storedUserAgent(), Remember: req.Remember,
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(t.cfg.RefreshTTL),
 	}
 	refresh, hash := newSecret()

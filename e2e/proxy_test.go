@@ -1,8 +1,10 @@
 package e2e_test
 
 import (
+	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -11,20 +13,34 @@ import (
 // packages, with the configs committed under deploy/.
 
 func TestNginxForwardAuth(t *testing.T) {
+	testForwardAuth(t, "nginx", nginxRunner(t))
+}
+
+func TestCaddyForwardAuth(t *testing.T) {
+	testForwardAuth(t, "caddy", caddyRunner(t))
+}
+
+// proxyRunner starts a proxy on listen, with a config committed under
+// deploy/, between Gatehouse and the app (both host:port).
+type proxyRunner func(t *testing.T, gatehouse, upstream, listen string)
+
+// nginxRunner runs deploy/nginx/gatehouse.conf.
+func nginxRunner(t *testing.T) proxyRunner {
 	nginx := needCommand(t, "nginx", "nginx")
-	testForwardAuth(t, "nginx", func(t *testing.T, gatehouse, upstream, listen string) {
+	return func(t *testing.T, gatehouse, upstream, listen string) {
 		dir := t.TempDir()
 		conf := renderConfig(t, "deploy/nginx/gatehouse.conf", dir, map[string]string{
 			"GATEHOUSE": gatehouse, "UPSTREAM": upstream, "LISTEN": listen, "TMP": dir,
 		})
 		startProxy(t, "nginx", nil, "http://"+listen+"/.well-known/jwks.json",
 			nginx, "-p", dir, "-c", conf, "-e", "stderr", "-g", "daemon off;")
-	})
+	}
 }
 
-func TestCaddyForwardAuth(t *testing.T) {
+// caddyRunner runs deploy/caddy/Caddyfile.
+func caddyRunner(t *testing.T) proxyRunner {
 	caddy := needCommand(t, "caddy", "caddy")
-	testForwardAuth(t, "caddy", func(t *testing.T, gatehouse, upstream, listen string) {
+	return func(t *testing.T, gatehouse, upstream, listen string) {
 		dir := t.TempDir()
 		conf := renderConfig(t, "deploy/caddy/Caddyfile", dir, map[string]string{
 			"GATEHOUSE": gatehouse, "UPSTREAM": upstream, "LISTEN": listen, "TMP": dir,
@@ -33,7 +49,7 @@ func TestCaddyForwardAuth(t *testing.T) {
 		env := []string{"HOME=" + dir, "XDG_CONFIG_HOME=" + filepath.Join(dir, "config"), "XDG_DATA_HOME=" + filepath.Join(dir, "data")}
 		startProxy(t, "caddy", env, "http://"+listen+"/.well-known/jwks.json",
 			caddy, "run", "--config", conf, "--adapter", "caddyfile")
-	})
+	}
 }
 
 // caller is who the app must be told is calling.
@@ -50,7 +66,7 @@ type forwardAuth struct {
 // testForwardAuth starts Gatehouse and the app, lets run start the proxy
 // between them, and checks through the proxy who reaches the app and what
 // the app is told.
-func testForwardAuth(t *testing.T, name string, run func(t *testing.T, gatehouse, upstream, listen string)) {
+func testForwardAuth(t *testing.T, name string, run proxyRunner) {
 	gh := start(t, "", "--trusted-proxies", "127.0.0.1")
 	a := startProtectedApp(t)
 	listen := freeAddr(t)
@@ -192,4 +208,136 @@ func sessionCookie(t *testing.T, h http.Header) string {
 	}
 	t.Fatalf("no gatehouse cookie in %q", h.Values("Set-Cookie"))
 	return ""
+}
+
+// TestProxySpoofedHeaders sends a value of its own under every
+// X-Gatehouse-* header Gatehouse's GET /v1/verify sets, in canonical and
+// in lower case, through each proxy: the app must see Gatehouse's values
+// only, and nothing of the client's. A header /v1/verify sets that a
+// config does not pass on fails here too.
+func TestProxySpoofedHeaders(t *testing.T) {
+	t.Run("nginx", func(t *testing.T) { testSpoofedHeaders(t, nginxRunner(t), false) })
+	// Caddy drops every X-Gatehouse-* the client sends, known or not.
+	t.Run("caddy", func(t *testing.T) { testSpoofedHeaders(t, caddyRunner(t), true) })
+}
+
+func testSpoofedHeaders(t *testing.T, run proxyRunner, stripsAll bool) {
+	gh := start(t, "", "--trusted-proxies", "127.0.0.1")
+	a := startProtectedApp(t)
+	listen := freeAddr(t)
+	run(t, strings.TrimPrefix(gh.url, "http://"), a.addr, listen)
+	px := &server{t: t, url: "http://" + listen}
+	a.take()
+
+	// A customer signed in by cookie, an admin by bearer token.
+	c := newClient()
+	browser := []string{"Origin", px.url}
+	px.want(px.call(c, "POST", "/v1/users", map[string]string{"email": "ada@example.com", "password": password}, browser...), 201, "")
+	login := px.call(c, "POST", "/v1/login", map[string]any{"email": "ada@example.com", "password": password, "mode": "session"}, browser...)
+	px.want(login, 200, "")
+	cookie := []string{"Cookie", "gatehouse=" + sessionCookie(t, login.header)}
+	if out, errOut, code := cli(t, password+"\n", nil, "user", "add", "--email", "root@example.com", "--role", "admin", "--password-stdin", "--db", gh.db); code != 0 {
+		t.Fatalf("user add: %d %s %s", code, out, errOut)
+	}
+	root := px.call(newClient(), "POST", "/v1/login", map[string]any{"email": "root@example.com", "password": password, "mode": "token"})
+	px.want(root, 200, "")
+	bearer := []string{"Authorization", "Bearer " + root.body["access_token"].(string)}
+
+	// What Gatehouse itself answers for each credential.
+	verified := func(credential []string) map[string]string {
+		t.Helper()
+		r := gh.call(newClient(), "GET", "/v1/verify", nil, credential...)
+		gh.want(r, 200, "")
+		h := map[string]string{}
+		for k, v := range r.header {
+			if strings.HasPrefix(strings.ToLower(k), "x-gatehouse-") {
+				h[k] = strings.Join(v, ",")
+			}
+		}
+		for _, k := range []string{"X-Gatehouse-User", "X-Gatehouse-Email", "X-Gatehouse-Roles", "X-Gatehouse-Permissions", "X-Gatehouse-Session"} {
+			if h[k] == "" {
+				t.Fatalf("GET /v1/verify answered no %s: %q", k, r.header)
+			}
+		}
+		return h
+	}
+	customer, admin := verified(cookie), verified(bearer)
+	var spoofed []string
+	for k := range admin {
+		spoofed = append(spoofed, k)
+	}
+	if stripsAll {
+		spoofed = append(spoofed, "X-Gatehouse-Future") // a name Gatehouse does not set
+	}
+	spoof := func(credential []string) []string {
+		h := slices.Clone(credential)
+		for _, k := range spoofed {
+			h = append(h, k, "spoofed", strings.ToLower(k), "spoofed-lower")
+		}
+		return h
+	}
+
+	// Refused: no credential, or a credential without the permission. The
+	// configs have no public location: an anonymous request never reaches
+	// the app.
+	for _, path := range []string{"/", "/admin/users"} {
+		if r := spoofedCall(t, px, "GET", path, spoof(nil)); r.status != 401 || len(a.take()) != 0 {
+			t.Errorf("GET %s with no credential, spoofed headers = %d, want 401 without reaching the app", path, r.status)
+		}
+	}
+	if r := spoofedCall(t, px, "GET", "/admin/users", spoof(cookie)); r.status != 403 || len(a.take()) != 0 {
+		t.Errorf("GET /admin/users as a customer, spoofed headers = %d, want 403 without reaching the app", r.status)
+	}
+
+	// Let through: the app sees Gatehouse's values and nothing else.
+	for _, tc := range []struct {
+		what, method, path string
+		credential         []string
+		want               map[string]string
+	}{
+		{"session cookie", "GET", "/shop", cookie, customer},
+		{"session cookie, POST", "POST", "/orders", append(cookie, browser...), customer},
+		{"bearer token", "GET", "/", bearer, admin},
+		{"bearer token, permission", "GET", "/admin/users", bearer, admin},
+	} {
+		r := spoofedCall(t, px, tc.method, tc.path, spoof(tc.credential))
+		hits := a.take()
+		if r.status != 200 || len(hits) != 1 {
+			t.Errorf("%s: %s %s = %d, app reached %d times; want 200 and once\n%s", tc.what, tc.method, tc.path, r.status, len(hits), r.raw)
+			continue
+		}
+		got := hits[0].Header
+		for k, vals := range got {
+			if want, ok := tc.want[k]; !ok {
+				t.Errorf("%s: the app got %s %q, which Gatehouse did not set", tc.what, k, vals)
+			} else if len(vals) != 1 || vals[0] != want {
+				t.Errorf("%s: the app got %s %q, want exactly %q", tc.what, k, vals, want)
+			}
+		}
+		for k, want := range tc.want {
+			if _, ok := got[k]; !ok && want != "" { // nginx does not send an empty header
+				t.Errorf("%s: the app got no %s, want %q", tc.what, k, want)
+			}
+		}
+	}
+}
+
+// spoofedCall sends a request through px with headers (name, value pairs)
+// added as they are, so that one name may come twice and in lower case.
+func spoofedCall(t *testing.T, px *server, method, path string, headers []string) reply {
+	t.Helper()
+	req, err := http.NewRequest(method, px.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header[headers[i]] = append(req.Header[headers[i]], headers[i+1])
+	}
+	res, err := newClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return reply{status: res.StatusCode, header: res.Header, raw: raw}
 }

@@ -91,7 +91,8 @@ func (s *Server) handleAdminPatchUser() http.Handler {
 		id, c := r.PathValue("id"), s.actor(r)
 		u, err := s.svc.User(r.Context(), id)
 		if err == nil && req.Roles != nil {
-			u, err = s.svc.SetRoles(r.Context(), id, *req.Roles, c)
+			p, _ := gatehouse.FromContext(r.Context())
+			u, err = s.svc.SetRolesAs(r.Context(), p, id, *req.Roles, c)
 		}
 		if err == nil && req.Disabled != nil {
 			u, err = s.svc.SetDisabled(r.Context(), id, *req.Disabled, c)

@@ -14,6 +14,17 @@ import (
 // auth behind a proxy, is not ours and is ignored). It only checks; the
 // caller decides whether to refuse.
 func (s *Server) authenticate(r *http.Request) (gatehouse.Principal, error) {
+	return s.check(r, true)
+}
+
+// recheck checks the credential of a request that lasts (the revocation
+// feed's stream) again, without counting as the session's activity (see
+// Service.RecheckSession).
+func (s *Server) recheck(r *http.Request) (gatehouse.Principal, error) {
+	return s.check(r, false)
+}
+
+func (s *Server) check(r *http.Request, activity bool) (gatehouse.Principal, error) {
 	if scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " "); strings.EqualFold(scheme, "Bearer") {
 		if token == "" {
 			return gatehouse.Principal{}, gatehouse.Errorf(gatehouse.CodeInvalidToken, "the bearer token is missing")
@@ -23,6 +34,9 @@ func (s *Server) authenticate(r *http.Request) (gatehouse.Principal, error) {
 	secret := s.cookie.secret(r)
 	if secret == "" {
 		return gatehouse.Principal{}, gatehouse.Errorf(gatehouse.CodeUnauthenticated, "sign in first")
+	}
+	if !activity {
+		return s.svc.RecheckSession(r.Context(), secret)
 	}
 	return s.svc.AuthenticateSession(r.Context(), secret)
 }

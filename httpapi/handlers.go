@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -267,16 +269,19 @@ func (s *Server) handleRevokeSessions() http.Handler {
 // asked for.
 func (s *Server) handleVerify() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		perm, err := verifyQuery(r.URL.RawQuery)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		p, err := s.authenticate(r)
 		if err != nil {
 			s.writeAuthError(w, r, err)
 			return
 		}
-		if r.URL.RawQuery != "" {
-			if perm := r.URL.Query().Get("permission"); perm != "" && !p.Can(perm) {
-				s.writeError(w, r, gatehouse.Errorf(gatehouse.CodeForbidden, "missing permission "+perm))
-				return
-			}
+		if perm != "" && !p.Can(perm) {
+			s.writeError(w, r, gatehouse.Errorf(gatehouse.CodeForbidden, "missing permission "+perm))
+			return
 		}
 		// One backing array for the five values: this runs on every
 		// request a proxy lets through. The keys are already canonical.
@@ -290,6 +295,30 @@ func (s *Server) handleVerify() http.Handler {
 		h["X-Gatehouse-Session"] = vals[4:5:5]
 		w.WriteHeader(http.StatusOK)
 	})
+}
+
+// verifyQuery reads the query of /v1/verify strictly, because a proxy
+// that asks for a permission must never be answered as if it had not: a
+// query that does not parse, a parameter other than permission, or
+// permission empty or given twice is CodeInvalidRequest.
+func verifyQuery(raw string) (permission string, err error) {
+	if raw == "" {
+		return "", nil
+	}
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return "", gatehouse.Errorf(gatehouse.CodeInvalidRequest, "the query does not parse")
+	}
+	for name, values := range q {
+		if name != "permission" {
+			return "", gatehouse.Errorf(gatehouse.CodeInvalidRequest, fmt.Sprintf("unknown parameter %q", name))
+		}
+		if len(values) != 1 || values[0] == "" {
+			return "", gatehouse.Errorf(gatehouse.CodeInvalidRequest, "permission must be given once, not empty")
+		}
+		permission = values[0]
+	}
+	return permission, nil
 }
 
 func (s *Server) handleRoles() http.Handler {

@@ -152,8 +152,8 @@ func (s *Server) clientIP(r *http.Request) string {
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
-		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
+		hop, ok := parseHop(hops[i])
+		if !ok {
 			break
 		}
 		if !s.trusted(hop) {
@@ -162,6 +162,19 @@ func (s *Server) clientIP(r *http.Request) string {
 		addr = hop
 	}
 	return addr.Unmap().String()
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, with or without
+// a port ("198.51.100.7:4444", "[2001:db8::1]:4444").
+func parseHop(hop string) (netip.Addr, bool) {
+	hop = strings.TrimSpace(hop)
+	if a, err := netip.ParseAddr(hop); err == nil {
+		return a, true
+	}
+	if ap, err := netip.ParseAddrPort(hop); err == nil {
+		return ap.Addr(), true
+	}
+	return netip.Addr{}, false
 }
 
 func (s *Server) trusted(a netip.Addr) bool {

@@ -19,6 +19,10 @@ const (
 	feedKeepAlive = 15 * time.Second
 	// feedWriteTimeout bounds each write to a stream subscriber.
 	feedWriteTimeout = 10 * time.Second
+	// recheckEvery is how often a stream checks its own credential again.
+	recheckEvery = time.Second
+	// feedPermission is what reading the feed takes.
+	feedPermission = "revocations:read"
 )
 
 // feedEvent is one revocation as the feed publishes it: sid is the
@@ -81,8 +85,11 @@ func feedCursor(r *http.Request) (int64, error) {
 }
 
 // streamRevocations sends feed entries as server-sent events until the
-// client goes away or the credential that opened the stream expires (the
-// client then reconnects with a fresh one).
+// client goes away or the stream's own credential stops working: it is
+// checked again every recheckEvery, and when its login is revoked or has
+// expired (the stream is no activity, so an idle session expires under
+// it), its user is disabled or the permission is lost, the stream ends
+// and sends nothing more.
 func (s *Server) streamRevocations(w http.ResponseWriter, r *http.Request, after int64) {
 	p, _ := gatehouse.FromContext(r.Context())
 	rc := http.NewResponseController(w)
@@ -92,14 +99,17 @@ func (s *Server) streamRevocations(w http.ResponseWriter, r *http.Request, after
 	w.WriteHeader(http.StatusOK)
 	keepAlive := time.NewTicker(feedKeepAlive)
 	defer keepAlive.Stop()
-	var end <-chan time.Time
-	if !p.Login.ExpiresAt.IsZero() {
-		t := time.NewTimer(p.Login.ExpiresAt.Sub(s.svc.Now()))
-		defer t.Stop()
-		end = t.C
+	recheck := time.NewTicker(recheckEvery)
+	defer recheck.Stop()
+	still := func() bool {
+		q, err := s.recheck(r)
+		return err == nil && q.Login.ID == p.Login.ID && q.Can(feedPermission)
 	}
 	for {
 		changed := s.svc.FeedChanged() // before reading, so nothing slips between
+		if !still() {
+			return
+		}
 		events, err := s.svc.Revocations(r.Context(), after, feedPageSize)
 		if err != nil {
 			s.log.Warn("revocation stream: reading the feed failed", "err", err)
@@ -117,16 +127,24 @@ func (s *Server) streamRevocations(w http.ResponseWriter, r *http.Request, after
 		if len(events) == feedPageSize {
 			continue
 		}
-		select {
-		case <-r.Context().Done():
-			return
-		case <-end:
-			return
-		case <-changed:
-		case <-keepAlive.C:
-			rc.SetWriteDeadline(time.Now().Add(feedWriteTimeout))
-			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil || rc.Flush() != nil {
+		// Wait for the feed to change, checking the credential and
+		// keeping the stream alive meanwhile.
+	wait:
+		for {
+			select {
+			case <-r.Context().Done():
 				return
+			case <-changed:
+				break wait
+			case <-recheck.C:
+				if !still() {
+					return
+				}
+			case <-keepAlive.C:
+				rc.SetWriteDeadline(time.Now().Add(feedWriteTimeout))
+				if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil || rc.Flush() != nil {
+					return
+				}
 			}
 		}
 	}

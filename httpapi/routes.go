@@ -22,7 +22,7 @@ func (s *Server) routes() http.Handler {
 	route("/.well-known/jwks.json", map[string]http.Handler{"GET": s.handleJWKS()})
 	route("/v1/verify", map[string]http.Handler{"GET": s.handleVerify()})
 	route("/v1/roles", map[string]http.Handler{"GET": s.authed(s.handleRoles())})
-	route("/v1/revocations", map[string]http.Handler{"GET": s.permitted("revocations:read", s.handleRevocations())})
+	route("/v1/revocations", map[string]http.Handler{"GET": s.permitted(feedPermission, s.handleRevocations())})
 	route("/v1/admin/users", map[string]http.Handler{"GET": s.permitted("users:admin", s.handleAdminUsers())})
 	route("/v1/admin/users/{id}", map[string]http.Handler{"PATCH": s.permitted("users:admin", s.handleAdminPatchUser())})
 	route("/v1/admin/users/{id}/sessions", map[string]http.Handler{"DELETE": s.permitted("users:admin", s.handleAdminRevokeSessions())})

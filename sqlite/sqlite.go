@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -44,9 +45,12 @@ type Store struct {
 
 var _ gatehouse.Store = (*Store)(nil)
 
-// Open opens the database at path, creating the file when it is missing,
-// and applies every pending migration.
+// Open opens the database at path, creating the file when it is missing
+// (see create), and applies every pending migration.
 func Open(ctx context.Context, path string) (*Store, error) {
+	if err := create(path); err != nil {
+		return nil, err
+	}
 	write, err := openDB(path, writeParams, 1)
 	if err != nil {
 		return nil, err
@@ -80,9 +84,12 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 }
 
 // Migrate applies every pending migration to the database at path,
-// creating the file when it is missing. Applying them to a database that is
-// up to date does nothing.
+// creating the file when it is missing (see create). Applying them to a
+// database that is up to date does nothing.
 func Migrate(ctx context.Context, path string) error {
+	if err := create(path); err != nil {
+		return err
+	}
 	db, err := openDB(path, writeParams, 1)
 	if err != nil {
 		return err
@@ -103,6 +110,18 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
 	return nil
+}
+
+// create makes an empty database file at path, readable and writable by
+// its owner only (it holds password hashes), when there is none. SQLite
+// gives the -wal and -shm files it makes beside it the database file's
+// mode. The mode of an existing file is left as it is.
+func create(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	return f.Close()
 }
 
 // openDB returns a pool of at most conns connections to the file at path.

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strconv"
 	"strings"
+
+	"github.com/gatehouse/gatehouse"
 )
 
 // usageError is bad usage: the process exits with status 2.
@@ -140,4 +143,15 @@ func (l *listFlag) Set(v string) error {
 		}
 	}
 	return nil
+}
+
+// shown is free text as the CLI prints it: as it is when it is plain
+// text, else quoted with Go escapes, so that what a client stored (a
+// device name, a user agent) can never move an admin's cursor, recolour
+// their terminal or hide in a table.
+func shown(s string) string {
+	if gatehouse.CheckText("", s, len(s)) == nil {
+		return s
+	}
+	return strconv.Quote(s)
 }

@@ -78,7 +78,7 @@ func demo(ctx context.Context, args []string, getenv env, std stdio) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *db)
+	st, err := openStore(ctx, *db, log)
 	if err != nil {
 		return err
 	}

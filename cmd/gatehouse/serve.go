@@ -51,6 +51,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	fs.IntVar(&limits.AddressFailures, "limit-address-failures", 100, "failed logins per address per 15 minutes, across accounts")
 	fs.IntVar(&limits.Registrations, "limit-registrations", 100, "registrations per address per hour")
 	fs.IntVar(&limits.Refreshes, "limit-refreshes", 600, "token refreshes per address per minute")
+	fs.IntVar(&limits.IPv6Prefix, "limit-ipv6-prefix", 64, "every per-address limit counts an IPv6 client by its network of this many bits")
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address instead of the API's (bind it privately)")
 	pprofAddr := fs.String("pprof-addr", "", "serve Go's profiler (net/http/pprof) on this address; bind it privately, for diagnosis only")
 	logFormat, logLevel := logFlags(fs)
@@ -66,6 +67,9 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	trusted, err := parsePrefixes(proxies)
 	if err != nil {
 		return usagef("--trusted-proxies: %v", err)
+	}
+	if limits.IPv6Prefix < 1 || limits.IPv6Prefix > 128 {
+		return usagef("--limit-ipv6-prefix: %d is not a prefix length from 1 to 128", limits.IPv6Prefix)
 	}
 	if *dev {
 		log.Warn("development mode: the session cookie is sent over plain HTTP; never use --dev in production")
@@ -85,7 +89,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *db)
+	st, err := openStore(ctx, *db, log)
 	if err != nil {
 		return err
 	}

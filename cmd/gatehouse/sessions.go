@@ -38,7 +38,7 @@ func sessionsCmd(ctx context.Context, args []string, getenv env, std stdio) erro
 		tw := tabwriter.NewWriter(std.out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tMODE\tDEVICE\tIP\tCREATED\tLAST SEEN\tEXPIRES")
 		for _, l := range logins {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.ID, l.Mode, l.Device, l.IP,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.ID, l.Mode, shown(l.Device), shown(l.IP),
 				l.CreatedAt.Format(timeFormat), l.LastSeenAt.Format(timeFormat), l.ExpiresAt.Format(timeFormat))
 		}
 		return tw.Flush()

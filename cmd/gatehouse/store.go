@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
+	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
@@ -23,10 +26,16 @@ func dbFlag(fs *flag.FlagSet) *string {
 }
 
 // openStore opens and migrates the store that --db names: a postgres://
-// URL or a SQLite file.
-func openStore(ctx context.Context, db string) (store, error) {
+// URL or a SQLite file. A new SQLite file is made with mode 0600; when an
+// existing one can be read or written by its group or others, openStore
+// warns on log (unless it is nil) and leaves the mode as it is.
+func openStore(ctx context.Context, db string, log *slog.Logger) (store, error) {
 	if isPostgres(db) {
 		return postgres.Open(ctx, db)
+	}
+	if info, err := os.Stat(db); err == nil && info.Mode().Perm()&0o077 != 0 && log != nil {
+		log.Warn("the database file, which holds password hashes, can be read or written by other users than its owner: chmod 600 it unless that is on purpose",
+			"path", db, "mode", fmt.Sprintf("%04o", info.Mode().Perm()))
 	}
 	return sqlite.Open(ctx, db)
 }
@@ -60,7 +69,7 @@ func migrate(ctx context.Context, args []string, getenv env, std stdio) error {
 	} else if len(pos) > 0 {
 		return usagef("migrate takes no arguments")
 	}
-	st, err := openStore(ctx, *db)
+	st, err := openStore(ctx, *db, slog.New(slog.NewTextHandler(std.err, nil)))
 	if err != nil {
 		return err
 	}

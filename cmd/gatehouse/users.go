@@ -150,8 +150,10 @@ func parseOneArg(fs *flag.FlagSet, args []string, getenv env, want string) (stri
 }
 
 // withService opens the store, runs f with a Service over it, and closes it.
+// It does not warn about a database file open to others (serve and migrate
+// do).
 func withService(ctx context.Context, db string, cfg gatehouse.Config, f func(*gatehouse.Service) error) error {
-	st, err := openStore(ctx, db)
+	st, err := openStore(ctx, db, nil)
 	if err != nil {
 		return err
 	}
