@@ -71,7 +71,10 @@ type tokens struct {
 // checked, keyed by the SHA-256 of the token, so a token presented again
 // costs a hash and a map lookup instead of a signature check. An entry is
 // used only until the token expires (plus leeway), and revocation and
-// stale roles are checked on every request, after the cache.
+// stale roles are checked on every request, after the cache. A token may
+// have more than one spelling (an ES256 signature (r, s) verifies as
+// (r, n-s) too): each is an entry of its own, verified in full, and the
+// checks after the cache go by the login and user, whatever the spelling.
 type verifiedCache struct {
 	mu sync.RWMutex
 	m  map[[32]byte]*verifiedToken

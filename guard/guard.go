@@ -212,7 +212,9 @@ func (g *Guard) check(r *http.Request) (*User, *Error) {
 // bytes of an EdDSA token's 600 rather than all of them. The cache holds
 // no usable token (the signed part is no secret without its signature),
 // and only a request that bears a cached token's signature reaches the
-// comparison of signed parts.
+// comparison of signed parts. Another spelling of a token (an ES256
+// signature (r, s) verifies as (r, n-s) too) is a miss, verified in full;
+// the feed is checked by sid and sub either way.
 func (g *Guard) bearer(ctx context.Context, tok string) (*User, *Error) {
 	now := time.Now()
 	if g.feed != nil && g.feed.stale(now) {

@@ -2,241 +2,234 @@ package token
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"unicode/utf8"
+	"math"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
-// decodeClaims decodes the claims segment of a token whose signature has
-// verified. Claims as Sign writes them take scanClaims, which reads them in
-// one pass into strings that share one allocation; anything else (escapes,
-// fractions, null, other members, repeated members, errors) is left to
-// encoding/json, whose result scanClaims matches whenever it succeeds
-// (FuzzScanClaims holds it to that).
-func decodeClaims(payload string) (accessClaims, error) {
-	var c accessClaims
-	b, err := segmentEncoding.DecodeString(payload)
-	if err != nil {
-		return c, fmt.Errorf("%w: claims: %v", ErrMalformed, err)
-	}
-	if scanClaims(string(b), &c) {
-		return c, nil
-	}
-	// A variable of its own, so that only this path puts claims on the heap.
-	var std accessClaims
-	if err := json.Unmarshal(b, &std); err != nil {
-		return std, fmt.Errorf("%w: claims: %v", ErrMalformed, err)
-	}
-	return std, nil
+// Claims are the claims of an access token (RFC 9068). Roles and Scope say
+// what the user may do; Email rides along so that forward authentication can
+// answer without a store lookup. SessionID ("sid") names the login the token
+// belongs to, which is what revocation acts on.
+type Claims struct {
+	Issuer    string
+	Subject   string
+	Audience  string
+	ID        string
+	SessionID string
+	Email     string
+	Roles     []string
+	Scope     string // space-separated permissions
+
+	IssuedAt  time.Time
+	NotBefore time.Time // optional: the zero time leaves "nbf" out
+	ExpiresAt time.Time
 }
 
-// The members scanClaims reads, as bits for finding repeats.
-const (
-	seenIss = 1 << iota
-	seenSub
-	seenAud
-	seenExp
-	seenNbf
-	seenIat
-	seenJti
-	seenSid
-	seenEmail
-	seenRoles
-	seenScope
-)
+// accessClaims is the JSON form of Claims, as Sign writes it (the field
+// order is the member order) and as golang-jwt's Parser reads it: it is a
+// jwt.Claims, and a jwt.ClaimsValidator for the claims Gatehouse requires.
+type accessClaims struct {
+	Issuer    string      `json:"iss"`
+	Subject   string      `json:"sub"`
+	Audience  audience    `json:"aud"`
+	ExpiresAt numericDate `json:"exp"`
+	NotBefore numericDate `json:"nbf,omitempty"`
+	IssuedAt  numericDate `json:"iat"`
+	ID        string      `json:"jti"`
+	SessionID string      `json:"sid"`
+	Email     string      `json:"email,omitempty"`
+	Roles     []string    `json:"roles,omitempty"`
+	Scope     string      `json:"scope,omitempty"`
+}
 
-// scanClaims reads s, a JSON object of the members of accessClaims, into
-// c and reports whether it could. It reads only the JSON Sign writes:
-// each member at most once, strings without escapes or control characters
-// and valid UTF-8, whole non-negative numbers of at most 15 digits (exact
-// in a float64), "roles" an array of strings and "aud" a string or one.
-// On anything else it returns false and c is to be discarded.
-func scanClaims(s string, c *accessClaims) bool {
-	sc := scanner{s: s}
-	sc.space()
-	if !sc.eat('{') {
-		return false
+// UnmarshalJSON reads the claims members by their exact names. JSON member
+// names are case-sensitive (RFC 8259, RFC 7519 section 4), but
+// encoding/json, decoding into a struct, matches them without regard to
+// case (and to some Unicode foldings), so that "Sub" or "ROLES" would be
+// read as "sub" or "roles". Decoded into an interface value, an object is
+// a map that keeps the names as they are and, of repeated members, the
+// last, as RFC 7519 section 4 allows; the members are taken from it.
+// Other members are ignored, and a null member is an absent one.
+func (c *accessClaims) UnmarshalJSON(b []byte) error {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
 	}
-	sc.space()
-	if sc.eat('}') {
-		return sc.end()
+	m, ok := v.(map[string]any)
+	if !ok {
+		return errors.New("the claims are not a JSON object")
 	}
-	var seen int
-	for {
-		sc.space()
-		name, ok := sc.str()
-		if !ok {
-			return false
-		}
-		sc.space()
-		if !sc.eat(':') {
-			return false
-		}
-		sc.space()
-		var bit int
-		switch name {
-		case "iss":
-			bit = seenIss
-			c.Issuer, ok = sc.str()
-		case "sub":
-			bit = seenSub
-			c.Subject, ok = sc.str()
-		case "aud":
-			bit = seenAud
-			if sc.peek() == '[' {
-				c.Audience, ok = sc.strs()
-			} else {
-				var a string
-				a, ok = sc.str()
-				c.Audience = audience{a}
-			}
-		case "exp":
-			bit = seenExp
-			c.ExpiresAt, ok = sc.date()
-		case "nbf":
-			bit = seenNbf
-			c.NotBefore, ok = sc.date()
-		case "iat":
-			bit = seenIat
-			c.IssuedAt, ok = sc.date()
-		case "jti":
-			bit = seenJti
-			c.ID, ok = sc.str()
-		case "sid":
-			bit = seenSid
-			c.SessionID, ok = sc.str()
-		case "email":
-			bit = seenEmail
-			c.Email, ok = sc.str()
-		case "roles":
-			bit = seenRoles
-			c.Roles, ok = sc.strs()
-		case "scope":
-			bit = seenScope
-			c.Scope, ok = sc.str()
-		}
-		if !ok || bit == 0 || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		sc.space()
-		if sc.eat('}') {
-			return sc.end()
-		}
-		if !sc.eat(',') {
-			return false
-		}
+	r := members{m: m}
+	*c = accessClaims{
+		Issuer:    r.string("iss"),
+		Subject:   r.string("sub"),
+		Audience:  r.audience("aud"),
+		ExpiresAt: r.date("exp"),
+		NotBefore: r.date("nbf"),
+		IssuedAt:  r.date("iat"),
+		ID:        r.string("jti"),
+		SessionID: r.string("sid"),
+		Email:     r.string("email"),
+		Roles:     r.strings("roles"),
+		Scope:     r.string("scope"),
+	}
+	return r.err
+}
+
+// members reads the members of a JSON object decoded by encoding/json into
+// an interface value. An absent or null member reads as the zero value; a
+// member of the wrong type sets err.
+type members struct {
+	m   map[string]any
+	err error
+}
+
+func (r *members) wrongType(name string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("claim %q has the wrong type", name)
 	}
 }
 
-// scanner reads s from i on.
-type scanner struct {
-	s string
-	i int
+func (r *members) string(name string) string {
+	switch v := r.m[name].(type) {
+	case nil:
+	case string:
+		return v
+	default:
+		r.wrongType(name)
+	}
+	return ""
 }
 
-// peek returns the next byte, 0 at the end.
-func (sc *scanner) peek() byte {
-	if sc.i < len(sc.s) {
-		return sc.s[sc.i]
+func (r *members) date(name string) numericDate {
+	switch v := r.m[name].(type) {
+	case nil:
+	case float64:
+		return numericDate(v)
+	default:
+		r.wrongType(name)
 	}
 	return 0
 }
 
-// eat consumes b, which is not 0, if it is next.
-func (sc *scanner) eat(b byte) bool {
-	if sc.peek() == b {
-		sc.i++
-		return true
+// strings reads an array of strings.
+func (r *members) strings(name string) []string {
+	switch v := r.m[name].(type) {
+	case nil:
+	case []any:
+		out := make([]string, len(v))
+		for i, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				r.wrongType(name)
+				return nil
+			}
+			out[i] = s
+		}
+		return out
+	default:
+		r.wrongType(name)
 	}
-	return false
+	return nil
 }
 
-// space skips JSON white space.
-func (sc *scanner) space() {
-	for sc.i < len(sc.s) {
-		switch sc.s[sc.i] {
-		case ' ', '\t', '\n', '\r':
-			sc.i++
-		default:
-			return
-		}
+// audience reads a string or an array of strings.
+func (r *members) audience(name string) audience {
+	if s, ok := r.m[name].(string); ok {
+		return audience{s}
 	}
+	return r.strings(name)
 }
 
-// end reports whether only white space is left.
-func (sc *scanner) end() bool {
-	sc.space()
-	return sc.i == len(sc.s)
+// The jwt.Claims methods, through which the Parser checks exp, nbf, iat,
+// iss and aud. A date out of range is an error wrapping ErrInvalidClaims.
+
+func (c *accessClaims) GetExpirationTime() (*jwt.NumericDate, error) {
+	return c.ExpiresAt.numericDate("exp")
 }
 
-// str reads a string without escapes or control characters, in valid
-// UTF-8, and returns it as a substring of s.
-func (sc *scanner) str() (string, bool) {
-	if !sc.eat('"') {
-		return "", false
-	}
-	start, ascii := sc.i, true
-	for ; sc.i < len(sc.s); sc.i++ {
-		switch b := sc.s[sc.i]; {
-		case b == '"':
-			v := sc.s[start:sc.i]
-			sc.i++
-			return v, ascii || utf8.ValidString(v)
-		case b == '\\' || b < 0x20:
-			return "", false
-		case b >= utf8.RuneSelf:
-			ascii = false
-		}
-	}
-	return "", false
+func (c *accessClaims) GetNotBefore() (*jwt.NumericDate, error) {
+	return c.NotBefore.numericDate("nbf")
 }
 
-// strs reads an array of strings; [] is an empty slice, not nil, as
-// encoding/json makes it.
-func (sc *scanner) strs() ([]string, bool) {
-	if !sc.eat('[') {
-		return nil, false
-	}
-	sc.space()
-	if sc.eat(']') {
-		return []string{}, true
-	}
-	var out []string
-	for {
-		sc.space()
-		v, ok := sc.str()
-		if !ok {
-			return nil, false
-		}
-		out = append(out, v)
-		sc.space()
-		if sc.eat(']') {
-			return out, true
-		}
-		if !sc.eat(',') {
-			return nil, false
-		}
-	}
+func (c *accessClaims) GetIssuedAt() (*jwt.NumericDate, error) {
+	return c.IssuedAt.numericDate("iat")
 }
 
-// date reads a whole number of at most 15 digits without a leading zero,
-// which a float64 holds exactly.
-func (sc *scanner) date() (numericDate, bool) {
-	start := sc.i
-	var n int64
-	for sc.i < len(sc.s) && '0' <= sc.s[sc.i] && sc.s[sc.i] <= '9' {
-		n = n*10 + int64(sc.s[sc.i]-'0')
-		sc.i++
+func (c *accessClaims) GetIssuer() (string, error)  { return c.Issuer, nil }
+func (c *accessClaims) GetSubject() (string, error) { return c.Subject, nil }
+
+func (c *accessClaims) GetAudience() (jwt.ClaimStrings, error) {
+	return jwt.ClaimStrings(c.Audience), nil
+}
+
+// Validate requires the claims the Parser's options leave optional: sub,
+// sid, jti and iat (RFC 9068 section 2.2; sid for revocation).
+func (c *accessClaims) Validate() error {
+	switch {
+	case c.Subject == "":
+		return errMissing("sub")
+	case c.SessionID == "":
+		return errMissing("sid")
+	case c.ID == "":
+		return errMissing("jti")
+	case c.IssuedAt == 0:
+		return errMissing("iat")
 	}
-	switch digits := sc.i - start; {
-	case digits == 0 || digits > 15:
-		return 0, false
-	case digits > 1 && sc.s[start] == '0':
-		return 0, false
+	return nil
+}
+
+func errMissing(claim string) error {
+	return fmt.Errorf("%w: no %q claim", ErrInvalidClaims, claim)
+}
+
+// numericDate is a JWT NumericDate: seconds since the Unix epoch, possibly
+// fractional. Zero stands for an absent claim; dates before 1970 or after
+// maxNumericDate are refused rather than converted with overflow.
+type numericDate float64
+
+// maxNumericDate is the last second of year 9999.
+const maxNumericDate = 253402300799
+
+func newNumericDate(t time.Time) numericDate {
+	if t.IsZero() {
+		return 0
 	}
-	// A fraction or exponent follows: leave the number to encoding/json.
-	if b := sc.peek(); b == '.' || b == 'e' || b == 'E' {
-		return 0, false
+	return numericDate(t.Unix())
+}
+
+// asTime returns d to the nanosecond; the zero time for 0.
+func (d numericDate) asTime() time.Time {
+	if d == 0 {
+		return time.Time{}
 	}
-	return numericDate(n), true
+	sec, frac := math.Modf(float64(d))
+	return time.Unix(int64(sec), int64(frac*1e9))
+}
+
+// numericDate returns d for golang-jwt, untruncated, so that times are
+// compared to the nanosecond; nil for an absent claim.
+func (d numericDate) numericDate(name string) (*jwt.NumericDate, error) {
+	switch {
+	case d == 0:
+		return nil, nil
+	case d < 0 || d > maxNumericDate:
+		return nil, fmt.Errorf("%w: %q out of range", ErrInvalidClaims, name)
+	}
+	return &jwt.NumericDate{Time: d.asTime()}, nil
+}
+
+// audience is "aud": one string or an array of strings (RFC 7519 section
+// 4.1.3). A single audience is written as a string, as RFC 9068 shows it.
+type audience []string
+
+func (a audience) MarshalJSON() ([]byte, error) {
+	if len(a) == 1 {
+		return json.Marshal(a[0])
+	}
+	return json.Marshal([]string(a))
 }

@@ -10,7 +10,15 @@
 // only tokens of its issuer and audience; see Verifier.Verify for the list
 // of refusals and the Err* sentinels for why a token was refused.
 //
-// # Why golang-jwt, and why by hand
+// # golang-jwt
+//
+// Tokens are written and read by github.com/golang-jwt/jwt/v5: Sign has it
+// encode and sign the header and claims, and Verify runs its Parser, with
+// the accepted algorithms, issuer, audience, leeway, clock, the iat check
+// and a required exp as options, the header checks (typ, kid, crit) in its
+// key function and the claims decoded into a typed struct. The package
+// parses and signs no JWT itself; what it adds is the claims type, which
+// reads member names exactly and requires the claims Gatehouse needs.
 //
 // compare_test.go verifies the same Ed25519 token with golang-jwt,
 // lestrrat-go/jwx/v3 and go-jose/v4, each with typed claims, a pinned key
@@ -24,45 +32,59 @@
 //	go-jose v4.1.9                89.6 µs     8712 B  125 allocs  1.39
 //	jwx v3.4.0, one pinned key   113.1 µs    20050 B  274 allocs  1.75
 //	jwx v3.4.0, key set by kid   129.2 µs    23046 B  347 allocs  2.00
-//	Verify on golang-jwt's Parser 76.8 µs     2912 B   48 allocs  1.19
-//	this package's Verify               —     1024 B    6 allocs  1.05
 //
-// The last row was measured later, when other jobs kept the machine too
-// busy for timings, so its ratio is one of CPU time in a profile: Verify
-// against the ed25519.Verify inside it (the same method gives 1.19 for the
-// row above it, as its timing did).
+// golang-jwt is the fastest, the smallest and the most used. Verify costs
+// a little more than its row, for reading member names exactly (below):
+// 4144 B and 80 allocations, and 1.18 times ed25519.Verify alone where
+// golang-jwt with its RegisteredClaims took 1.15 (10th percentiles of
+// 20,000 single verifications of each, interleaved one by one, on the same
+// kind of machine, busy). By the same measure a token not seen before,
+// checked through the HTTP handler (httpapi's
+// BenchmarkTokenCheck/handler-uncached), took 1.26 to 1.29 times the
+// floor of ed25519.Verify plus a trivial handler, and 1.30 by the medians
+// of ten go test -bench runs, against a budget of 1.35.
 //
-// golang-jwt is the fastest, the smallest and the most used, and its
-// signing methods (EdDSA, ES256 with its r||s signatures, RS256) are what
-// Sign and Verify use. Its Parser is not: a token check with a token not
-// seen before has a budget of 1.25 times raw ed25519.Verify plus a trivial
-// HTTP handler, and the Parser alone took 1.19 of it, decoding the header
-// into a map and the claims with encoding/json, before the signature was
-// even checked. So Verify parses tokens itself, in three steps:
+// # Member names are case-sensitive
 //
-//   - A server accepts only tokens it issued, so the header segment of a
-//     good token is one Sign writes for one of the keys, byte for byte: a
-//     map from that segment to the key replaces decoding the header. Any
-//     other header is decoded and checked in full, as golang-jwt with this
-//     package's key function did, so what is refused (alg none, HMAC, an
-//     unknown kid, an alg not the key's, typ, crit) and what is accepted
-//     (typ application/at+jwt, extra header members) is as before.
-//   - The signature is checked over the raw signing input before the
-//     claims are read, so no claims JSON is decoded unless its signer holds
-//     one of the keys.
-//   - The claims are read once into a typed struct: in one pass when they
-//     are spelled as Sign writes them, else by encoding/json, whose result
-//     the one-pass reader must match (FuzzScanClaims).
+// encoding/json, decoding into a struct, matches member names without
+// regard to case, and even to some Unicode foldings (U+017F, the long s,
+// is an s): decoded that way, the members "Sub", "SID", "ROLES", "Scope"
+// and "ſub" of a token would be read as sub, sid, roles, scope and sub.
+// JSON names are case-sensitive, so the claims type decodes the claims
+// into an interface value, a map that keeps names as written, and takes
+// its members from it (accessClaims.UnmarshalJSON); header members are
+// read from golang-jwt's map, as written too.
 //
-// One refusal is new: a line break in the signature, which base64 decoders
-// skip, so that a token has one spelling and one entry in a cache keyed by
-// its hash.
+// # ES256 tokens have two spellings
 //
-// Sign writes tokens itself too, the same bytes golang-jwt wrote
-// (TestSignGolden, TestSignHeaderIsGolangJWTs), so that the header Verify
-// looks for is made by the same function, and clients verify the tokens as
-// before (TestLibrariesVerify; Node jose and go-jose in e2e). Regenerate
-// the figures with
+// An ECDSA signature (r, s) verifies as (r, n-s) too, so whoever holds an
+// ES256 token can write a second token, with the same header and claims,
+// that Verify accepts. (An Ed25519 signature has no second form: Go's
+// ed25519.Verify refuses a non-canonical s. Nor has an RSA PKCS #1 v1.5
+// one, which the key and the input fix. And Verify refuses non-canonical
+// base64 and line breaks, which decoders skip.) Verify does not refuse the
+// high-s half of ES256 signatures, because
+//
+//   - golang-jwt signs with ecdsa.Sign, which makes either half, so Sign
+//     would need a signing method of its own and Verify a check beside the
+//     Parser's;
+//   - a verifier that refused them, such as a Guard, would refuse about
+//     half the ES256 tokens of a server that signs with ecdsa.Sign as it
+//     is, as Gatehouse servers of earlier releases do; and
+//   - other verifiers (Node jose, go-jose) accept both, so one spelling
+//     could not be promised to them anyway.
+//
+// Instead, nothing relies on a token having one spelling. The second one
+// carries the same claims under the same key, so it grants nothing the
+// first does not. The verified-token caches, the gatehouse package's
+// (keyed by the token's hash) and guard's (by its signature's), take it
+// for a token not seen before and verify it in full, and revocation, stale
+// roles and the revocation feed go by sid and sub, on every request, after
+// the cache; no check keys replays on a token's bytes.
+// TestMalleatedES256TokenOfRevokedLoginIsRefused, in the gatehouse
+// package, holds the malleated token of a revoked login refused.
+//
+// Regenerate the library figures with
 //
 //	go test -run x -bench . -benchmem ./token/
 package token

@@ -2,11 +2,15 @@ package token_test
 
 import (
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
+	"math/big"
 	"slices"
 	"strings"
 	"sync"
@@ -402,9 +406,9 @@ func TestSetKeysConcurrent(t *testing.T) {
 }
 
 // TestSignGolden pins the bytes Sign writes: the token fixedKey signs for
-// testClaims(t0), as golang-jwt wrote it before Sign built tokens itself
-// (Ed25519 signatures are deterministic). Clients and verifiers elsewhere
-// (Node jose, go-jose) check these bytes, so they must not drift.
+// testClaims(t0) (Ed25519 signatures are deterministic), header and claims
+// members in this order. Clients and verifiers elsewhere (Node jose,
+// go-jose) check these bytes, so they must not drift.
 func TestSignGolden(t *testing.T) {
 	const want = "eyJhbGciOiJFZERTQSIsImtpZCI6ImZpeGVkLXRlc3Qta2V5IiwidHlwIjoiYXQrand0In0." +
 		"eyJpc3MiOiJodHRwczovL2F1dGguZXhhbXBsZS50ZXN0Iiwic3ViIjoidXNlcl8xMjMiLCJhdWQiOiJnYXRlaG91c2UiLCJleHAiOjE4OTM1NTQwNDUsIm5iZiI6MTg5MzU1MzQ0NSwiaWF0IjoxODkzNTUzNDQ1LCJqdGkiOiJqdGlfYWJjIiwic2lkIjoic2lkX3h5eiIsImVtYWlsIjoiYWRhQGV4YW1wbGUudGVzdCIsInJvbGVzIjpbImN1c3RvbWVyIl0sInNjb3BlIjoiY2FydDpyZWFkIGNhcnQ6d3JpdGUgb3JkZXJzOnJlYWQifQ." +
@@ -416,7 +420,7 @@ func TestSignGolden(t *testing.T) {
 
 // TestSignHeaderIsGolangJWTs checks, for every algorithm and for key IDs
 // that JSON escapes, that the header segment Sign writes is the one
-// golang-jwt writes for the same header.
+// golang-jwt writes for a token of typ at+jwt with that kid.
 func TestSignHeaderIsGolangJWTs(t *testing.T) {
 	for _, alg := range []string{token.EdDSA, token.ES256, token.RS256} {
 		for _, kid := range []string{"k1", `<a&b>"\` + "\u2028é"} {
@@ -439,8 +443,8 @@ func TestSignHeaderIsGolangJWTs(t *testing.T) {
 }
 
 // TestVerifyRefusesLineBreaks: base64 decoders skip CR and LF, so a
-// signature with a line break in it would decode to the same bytes, a
-// second spelling of the same token. Verify refuses it.
+// signature with a line break in it would decode to the same bytes.
+// Verify refuses it, as it refuses non-canonical base64.
 func TestVerifyRefusesLineBreaks(t *testing.T) {
 	k := testKey(token.EdDSA)
 	tok := sign(t, k, testClaims(t0))
@@ -450,4 +454,115 @@ func TestVerifyRefusesLineBreaks(t *testing.T) {
 			t.Errorf("line break %q in the signature: error %v, want %v", lb, err, token.ErrMalformed)
 		}
 	}
+}
+
+// TestVerifyClaimNamesAreCaseSensitive: JSON member names are case
+// sensitive (RFC 8259, RFC 7519 section 4), so a signed token whose claims
+// spell a member in another case lacks that member. Each token here is
+// signed with a key of the set, has the real member removed and the
+// wrong-case one added; the wrong-case member must not be read.
+func TestVerifyClaimNamesAreCaseSensitive(t *testing.T) {
+	ed := testKey(token.EdDSA)
+	v := newVerifier(ed)
+	header, claims, _ := segments(t, sign(t, ed, testClaims(t0)))
+	swap := func(real, wrong string, val any) map[string]any {
+		return with(with(claims, real, nil), wrong, val)
+	}
+	tests := []struct {
+		name   string
+		claims map[string]any
+		want   error                    // the refusal, nil for none
+		check  func(token.Claims) error // for an accepted token
+	}{
+		{name: "Sub", claims: swap("sub", "Sub", "admin"), want: token.ErrInvalidClaims},
+		{name: "SID", claims: swap("sid", "SID", "sid_other"), want: token.ErrInvalidClaims},
+		// encoding/json folds U+017F, the long s, to S as well.
+		{name: "\u017fub", claims: swap("sub", "\u017fub", "admin"), want: token.ErrInvalidClaims},
+		{name: "ROLES", claims: swap("roles", "ROLES", []string{"admin"}), check: func(c token.Claims) error {
+			if len(c.Roles) != 0 {
+				return fmt.Errorf("Roles = %q, want none", c.Roles)
+			}
+			return nil
+		}},
+		{name: "Scope", claims: swap("scope", "Scope", "admin:all"), check: func(c token.Claims) error {
+			if c.Scope != "" {
+				return fmt.Errorf("Scope = %q, want none", c.Scope)
+			}
+			return nil
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := v.Verify(craft(t, header, tt.claims, edSigner(ed)))
+			if tt.want != nil {
+				if !errors.Is(err, tt.want) {
+					t.Errorf("Verify = %+v, %v; want error %v", c, err, tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			if err := tt.check(c); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestVerifyRepeatedClaim: of a repeated member, the last counts (RFC 7519
+// section 4 allows that or a refusal).
+func TestVerifyRepeatedClaim(t *testing.T) {
+	ed := testKey(token.EdDSA)
+	valid := sign(t, ed, testClaims(t0))
+	header, claims, _ := segments(t, valid)
+	b, err := json.Marshal(with(claims, "sub", "first"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := strings.Replace(string(b), "{", `{"sub":"zeroth",`, 1)
+	input := encodeSegment(t, header) + "." + base64.RawURLEncoding.EncodeToString([]byte(payload))
+	tok := input + "." + base64.RawURLEncoding.EncodeToString(edSigner(ed)([]byte(input)))
+	c, err := newVerifier(ed).Verify(tok)
+	if err != nil || c.Subject != "first" {
+		t.Errorf("Verify = %q, %v; want subject %q", c.Subject, err, "first")
+	}
+}
+
+// TestVerifyMalleatedES256: an ECDSA signature (r, s) verifies as
+// (r, n-s) too, so an ES256 token has a second spelling that anyone can
+// make from the first. Verify accepts it, with the same claims: what
+// relies on a token's bytes must allow for it (see the package
+// documentation).
+func TestVerifyMalleatedES256(t *testing.T) {
+	k := testKey(token.ES256)
+	tok := sign(t, k, testClaims(t0))
+	other := malleate(t, tok)
+	if other == tok {
+		t.Fatal("the malleated token is the token")
+	}
+	v := newVerifier(k)
+	want, err := v.Verify(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := v.Verify(other)
+	if err != nil || !equalClaims(got, want) {
+		t.Errorf("Verify(malleated) = %+v, %v; want %+v", got, err, want)
+	}
+}
+
+// malleate returns the ES256 token tok with its signature (r, s) replaced
+// by (r, n-s).
+func malleate(t *testing.T, tok string) string {
+	t.Helper()
+	dot := strings.LastIndexByte(tok, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(tok[dot+1:])
+	if err != nil || len(sig) != 64 {
+		t.Fatalf("not an ES256 signature: %d bytes, %v", len(sig), err)
+	}
+	s := new(big.Int).SetBytes(sig[32:])
+	s.Sub(elliptic.P256().Params().N, s)
+	s.FillBytes(sig[32:])
+	return tok[:dot+1] + base64.RawURLEncoding.EncodeToString(sig)
 }
