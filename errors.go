@@ -6,7 +6,7 @@ import (
 )
 
 // Code is the stable, machine-readable part of an error. The codes are
-// exactly those of the public contract (shared/API.md).
+// exactly the codes of the API reference, docs/api.md.
 type Code string
 
 // The contract's error codes.

@@ -41,7 +41,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// server is a running `gatehouse serve`.
+// server is a running `gatehouse serve`, or something in front of it (a
+// proxy, the demo) that call and want work on alike.
 type server struct {
 	t    *testing.T
 	url  string
@@ -49,6 +50,10 @@ type server struct {
 	cmd  *exec.Cmd
 	logs *syncBuffer
 	done chan error
+	// api is set when every path of url is Gatehouse's (serve): then an
+	// answer to a path the contract does not have is held to it too, as
+	// 404 problem details.
+	api bool
 }
 
 type syncBuffer struct {
@@ -129,7 +134,25 @@ func newClient() *http.Client {
 	return &http.Client{Jar: jar, Timeout: 30 * time.Second}
 }
 
+// call sends a request (body, unless nil, as JSON; headers as name, value
+// pairs) and returns the answer, which it holds to the OpenAPI document,
+// httpapi/openapi.json: a test fails when the answer is not one the
+// document gives for the request (see contract.check).
 func (s *server) call(c *http.Client, method, path string, body any, headers ...string) reply {
+	s.t.Helper()
+	return s.send(c, true, method, path, body, headers...)
+}
+
+// callOutside is call for a request a test makes outside the contract on
+// purpose, such as headers over the server's limit, whose answer comes
+// from net/http rather than from Gatehouse: it is not held to the
+// document.
+func (s *server) callOutside(c *http.Client, method, path string, body any, headers ...string) reply {
+	s.t.Helper()
+	return s.send(c, false, method, path, body, headers...)
+}
+
+func (s *server) send(c *http.Client, checked bool, method, path string, body any, headers ...string) reply {
 	s.t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -151,7 +174,24 @@ func (s *server) call(c *http.Client, method, path string, body any, headers ...
 	raw, _ := io.ReadAll(res.Body)
 	r := reply{status: res.StatusCode, header: res.Header, raw: raw}
 	json.Unmarshal(raw, &r.body)
+	if checked {
+		ct, err := loadContract()
+		if err != nil {
+			s.t.Fatalf("the OpenAPI document: %v", err)
+		}
+		if msg := ct.check(req, res.StatusCode, res.Header, raw, s.api); msg != "" {
+			s.t.Errorf("%s %s answered %d, which %s does not allow: %s\nbody: %s", method, path, res.StatusCode, contractFile, msg, truncated(raw))
+		}
+	}
 	return r
+}
+
+// truncated is a body short enough for a failure message.
+func truncated(b []byte) string {
+	if len(b) > 2000 {
+		return string(b[:2000]) + "..."
+	}
+	return string(b)
 }
 
 func (s *server) want(r reply, status int, code string) {
@@ -213,7 +253,7 @@ func startArgs(t *testing.T, db, addr string, args ...string) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{t: t, url: "http://" + addr, db: db, cmd: cmd, logs: logs, done: make(chan error, 1)}
+	s := &server{t: t, url: "http://" + addr, db: db, cmd: cmd, logs: logs, done: make(chan error, 1), api: args[0] == "serve"}
 	go func() { s.done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		cmd.Process.Kill()

@@ -84,8 +84,10 @@ func TestSecurityParallelGuesses(t *testing.T) {
 	for _, st := range statuses {
 		counts[st]++
 	}
-	if counts[401]+counts[429] != guesses || counts[429] < guesses-10 {
-		t.Errorf("statuses %v, want only 401 and 429, at least %d of them 429", counts, guesses-10)
+	// A checked guess may also wait too long for a hashing slot on a
+	// loaded machine (503, counted all the same); none gets in.
+	if counts[401]+counts[429]+counts[503] != guesses || counts[429] < guesses-10 {
+		t.Errorf("statuses %v, want only 401, 429 and 503, at least %d of them 429", counts, guesses-10)
 	}
 	// The right password from the guessing address waits too...
 	if status, _, _ := s.signInFrom("victim@example.com", password, "198.51.100.7"); status != 429 {

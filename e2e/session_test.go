@@ -72,7 +72,7 @@ func TestProductionDefaults(t *testing.T) {
 		t.Errorf("__Host- cookie with a Domain: %q", sc)
 	}
 	// Headers are capped (32 KiB): a larger request is refused with 431.
-	if r := srv.call(newClient(), "GET", "/healthz", nil, "X-Big", strings.Repeat("a", 40<<10)); r.status != 431 {
+	if r := srv.callOutside(newClient(), "GET", "/healthz", nil, "X-Big", strings.Repeat("a", 40<<10)); r.status != 431 {
 		t.Errorf("a 40 KiB header: %d, want 431", r.status)
 	}
 	// The request line is written once the response has gone out.

@@ -4,10 +4,18 @@ import "net/http"
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	route := func(path string, methods map[string]http.Handler) { handleMethods(mux, path, methods) }
+	// route registers a path's methods, and records each "METHOD /path"
+	// so that a test can hold the routes to the OpenAPI document.
+	route := func(path string, methods map[string]http.Handler) {
+		handleMethods(mux, path, methods)
+		for m := range methods {
+			s.patterns = append(s.patterns, m+" "+path)
+		}
+	}
 
 	route("/healthz", map[string]http.Handler{"GET": s.handleHealth()})
 	route("/readyz", map[string]http.Handler{"GET": s.handleReady()})
+	route("/openapi.json", map[string]http.Handler{"GET": s.handleOpenAPI()})
 	route("/v1/users", map[string]http.Handler{"POST": s.handleRegister()})
 	route("/v1/login", map[string]http.Handler{"POST": s.sameOrigin(s.handleLogin())})
 	route("/v1/logout", map[string]http.Handler{"POST": s.authed(s.handleLogout())})

@@ -35,6 +35,8 @@ type Server struct {
 	cookie  cookieConfig
 	origin  *http.CrossOriginProtection
 	handler http.Handler
+	// patterns are the routes as "METHOD /path", in registration order.
+	patterns []string
 }
 
 // NewServer returns the API as an http.Handler.

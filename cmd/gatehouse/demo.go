@@ -32,9 +32,9 @@ const (
 )
 
 // demo runs Gatehouse and the demo shop on one loopback address: the API
-// under /v1/, /.well-known/, /healthz and /readyz, the shop everywhere
-// else, so that the shop's pages, its script and Gatehouse share one
-// origin and one cookie.
+// under /v1/, /.well-known/, /healthz, /readyz and /openapi.json, the
+// shop everywhere else, so that the shop's pages, its script and
+// Gatehouse share one origin and one cookie.
 func demo(ctx context.Context, args []string, getenv env, std stdio) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "loopback address to listen on (the demo speaks plain HTTP)")
@@ -112,7 +112,7 @@ func demo(ctx context.Context, args []string, getenv env, std stdio) error {
 	var shopHandler atomic.Pointer[http.Handler]
 	api := httpapi.NewServer(svc, log, httpapi.Config{Dev: true})
 	mux := http.NewServeMux()
-	for _, p := range []string{"/v1/", "/.well-known/", "/healthz", "/readyz"} {
+	for _, p := range []string{"/v1/", "/.well-known/", "/healthz", "/readyz", "/openapi.json"} {
 		mux.Handle(p, api)
 	}
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -171,11 +171,11 @@ Gatehouse demo: the shop Gatehouse Goods and Gatehouse itself, on one address.
   open       %s/
   sign in    %s  /  %s
   data       %s
-  API        %s/v1/ (the contract: shared/API.md); access tokens live %s
+  API        %s/v1/ (described at %s/openapi.json); access tokens live %s
 
 Plain HTTP on loopback, with the development cookie "gatehouse". Stop with Ctrl-C.
 
-`, base, demoEmail, demoPassword, data, base, *access)
+`, base, demoEmail, demoPassword, data, base, base, *access)
 	log.Info("demo listening", "url", base, "db", *db, "shop_db", shopDB)
 
 	select {
