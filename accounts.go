@@ -83,9 +83,12 @@ func (s *Service) setPassword(ctx context.Context, u User, pw, keep string, c Cl
 	now := s.now()
 	r := &Revocation{UserID: u.ID, KeepLoginID: keep, Reason: ReasonPasswordChanged, At: now}
 	ids, err := s.store.UpdateUser(ctx, u, r, AuditEvent{At: now, Type: EventPasswordChanged, UserID: u.ID, IP: c.IP})
+	if err != nil {
+		return err
+	}
 	s.forget(now, ids...)
 	s.ring(ctx)
-	return err
+	return nil
 }
 
 // User returns the account with that id.
@@ -123,10 +126,13 @@ func (s *Service) SetDisabled(ctx context.Context, userID string, disabled bool,
 		r = &Revocation{UserID: u.ID, Reason: ReasonUserDisabled, At: now}
 	}
 	ids, err := s.store.UpdateUser(ctx, u, r, ev)
+	if err != nil {
+		return User{}, err
+	}
 	s.forget(now, ids...)
 	s.cache.dropUser(u.ID)
 	s.ring(ctx)
-	return u, err
+	return u, nil
 }
 
 // SetRoles replaces a user's roles. Every role must exist. It is the

@@ -61,7 +61,7 @@ const (
 func (r Roles) Validate() error {
 	for name, perms := range r {
 		if !validName(name, maxRoleName) {
-			return fmt.Errorf("role %q: a role name is 1 to %d of a-z 0-9 _ - .", name, maxRoleName)
+			return fmt.Errorf("role %q: a role name is 1 to %d of a-z, 0-9, '_', '-' and '.'", name, maxRoleName)
 		}
 		for _, p := range perms {
 			resource, action, ok := strings.Cut(p, ":")

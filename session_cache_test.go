@@ -112,10 +112,10 @@ func (s *twoServers) signIn(email string, n int) (gatehouse.User, []string) {
 }
 
 // check checks a secret here and says how many store reads it took.
-func (s *twoServers) check(secret string) (gatehouse.Principal, error, int64) {
+func (s *twoServers) check(secret string) (gatehouse.Principal, int64, error) {
 	before := s.spy.reads.Load()
 	p, err := s.here.AuthenticateSession(s.ctx, secret)
-	return p, err, s.spy.reads.Load() - before
+	return p, s.spy.reads.Load() - before, err
 }
 
 // sync applies the revocation feed here, as Run does every second.
@@ -132,7 +132,7 @@ func (s *twoServers) sync() {
 func TestCachedSessionIsTrustedForCacheTTL(t *testing.T) {
 	s := newTwoServers(t)
 	_, secrets := s.signIn("ada@example.com", 1)
-	first, err, reads := s.check(secrets[0])
+	first, reads, err := s.check(secrets[0])
 	if err != nil || reads != 1 {
 		t.Fatalf("first check = %v with %d store reads, want nil and 1", err, reads)
 	}
@@ -141,7 +141,7 @@ func TestCachedSessionIsTrustedForCacheTTL(t *testing.T) {
 	for ; elapsed+time.Second < gatehouse.DefaultCacheTTL*3/4; elapsed += time.Second {
 		s.clock.Advance(time.Second)
 		s.sync()
-		p, err, reads := s.check(secrets[0])
+		p, reads, err := s.check(secrets[0])
 		if err != nil || reads != 0 {
 			t.Fatalf("check %v later = %v with %d store reads, want nil and none", elapsed+time.Second, err, reads)
 		}
@@ -152,7 +152,7 @@ func TestCachedSessionIsTrustedForCacheTTL(t *testing.T) {
 	}
 	s.clock.Advance(gatehouse.DefaultCacheTTL - elapsed)
 	s.sync()
-	if _, err, reads := s.check(secrets[0]); err != nil || reads != 1 {
+	if _, reads, err := s.check(secrets[0]); err != nil || reads != 1 {
 		t.Fatalf("check past CacheTTL = %v with %d store reads, want nil and 1", err, reads)
 	}
 }
@@ -216,18 +216,18 @@ func TestChangesElsewhereReachTheCacheThroughTheFeed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newTwoServers(t)
 			u, secrets := s.signIn("ada@example.com", 2)
-			if _, err, _ := s.check(secrets[0]); err != nil {
+			if _, _, err := s.check(secrets[0]); err != nil {
 				t.Fatal(err)
 			}
 			tc.change(s, u, secrets)
 			// Until this server reads the feed, its cache answers: the
 			// change is honoured within a poll, not at once.
-			if p, err, reads := s.check(secrets[0]); err != nil || reads != 0 || p.Can("users:admin") {
+			if p, reads, err := s.check(secrets[0]); err != nil || reads != 0 || p.Can("users:admin") {
 				t.Fatalf("check before the poll = %v (admin %v) with %d store reads, want the cached principal", err, p.Can("users:admin"), reads)
 			}
 			s.clock.Advance(time.Second)
 			s.sync()
-			p, err, _ := s.check(secrets[0])
+			p, _, err := s.check(secrets[0])
 			switch {
 			case tc.refused && gatehouse.ErrorCode(err) != gatehouse.CodeUnauthenticated:
 				t.Fatalf("check after the poll = %v, want unauthenticated", err)
@@ -256,10 +256,10 @@ func TestCheckRacingTheFeedDoesNotCacheARevokedSession(t *testing.T) {
 		}
 		s.sync()
 	}}
-	if _, err, _ := s.check(secrets[0]); err != nil {
+	if _, _, err := s.check(secrets[0]); err != nil {
 		t.Fatalf("racing check = %v, want the session it read", err)
 	}
-	if _, err, reads := s.check(secrets[0]); gatehouse.ErrorCode(err) != gatehouse.CodeUnauthenticated || reads != 1 {
+	if _, reads, err := s.check(secrets[0]); gatehouse.ErrorCode(err) != gatehouse.CodeUnauthenticated || reads != 1 {
 		t.Fatalf("next check = %v with %d store reads, want unauthenticated from a store read", err, reads)
 	}
 }
@@ -280,7 +280,7 @@ func TestCheckRacingARevocationBeforeItsTouch(t *testing.T) {
 			t.Error(err)
 		}
 	}}
-	if _, err, _ := s.check(secrets[0]); gatehouse.ErrorCode(err) != gatehouse.CodeUnauthenticated {
+	if _, _, err := s.check(secrets[0]); gatehouse.ErrorCode(err) != gatehouse.CodeUnauthenticated {
 		t.Fatalf("check whose touch found the session revoked = %v, want unauthenticated", err)
 	}
 }
@@ -306,7 +306,7 @@ func TestFeedDownFailsClosed(t *testing.T) {
 	s := newTwoServers(t)
 	_, secrets := s.signIn("ada@example.com", 2)
 	for _, secret := range secrets {
-		if _, err, _ := s.check(secret); err != nil {
+		if _, _, err := s.check(secret); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -322,20 +322,20 @@ func TestFeedDownFailsClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.clock.Advance(time.Second)
-	if _, err, reads := s.check(secrets[0]); gatehouse.ErrorCode(err) != gatehouse.CodeUnauthenticated || reads != 1 {
+	if _, reads, err := s.check(secrets[0]); gatehouse.ErrorCode(err) != gatehouse.CodeUnauthenticated || reads != 1 {
 		t.Fatalf("revoked session a second later, feed down = %v with %d store reads, want unauthenticated from a store read", err, reads)
 	}
-	if _, err, reads := s.check(secrets[1]); err != nil || reads != 1 {
+	if _, reads, err := s.check(secrets[1]); err != nil || reads != 1 {
 		t.Fatalf("live session a second later, feed down = %v with %d store reads, want nil from a store read", err, reads)
 	}
-	if _, err, reads := s.check(secrets[1]); err != nil || reads != 0 {
+	if _, reads, err := s.check(secrets[1]); err != nil || reads != 0 {
 		t.Fatalf("live session checked again = %v with %d store reads, want nil from the cache", err, reads)
 	}
 	// The feed back, entries are trusted for CacheTTL again.
 	s.spy.feedDown.Store(false)
 	s.sync()
 	s.clock.Advance(2 * time.Second)
-	if _, err, reads := s.check(secrets[1]); err != nil || reads != 0 {
+	if _, reads, err := s.check(secrets[1]); err != nil || reads != 0 {
 		t.Fatalf("live session two seconds later, feed back = %v with %d store reads, want nil from the cache", err, reads)
 	}
 }
@@ -347,15 +347,15 @@ func TestFeedNotReadFailsClosed(t *testing.T) {
 	s := newTwoServers(t)
 	_, secrets := s.signIn("ada@example.com", 1)
 	s.sync()
-	if _, err, _ := s.check(secrets[0]); err != nil {
+	if _, _, err := s.check(secrets[0]); err != nil {
 		t.Fatal(err)
 	}
 	s.clock.Advance(2 * time.Second)
-	if _, err, reads := s.check(secrets[0]); err != nil || reads != 0 {
+	if _, reads, err := s.check(secrets[0]); err != nil || reads != 0 {
 		t.Fatalf("check 2 s after the last poll = %v with %d store reads, want nil from the cache", err, reads)
 	}
 	s.clock.Advance(time.Second)
-	if _, err, reads := s.check(secrets[0]); err != nil || reads != 1 {
+	if _, reads, err := s.check(secrets[0]); err != nil || reads != 1 {
 		t.Fatalf("check 3 s after the last poll = %v with %d store reads, want nil from a store read", err, reads)
 	}
 }
@@ -366,7 +366,7 @@ func TestFeedNotReadFailsClosed(t *testing.T) {
 func TestRunAppliesTheFeed(t *testing.T) {
 	s := newTwoServers(t)
 	_, secrets := s.signIn("ada@example.com", 1)
-	if _, err, _ := s.check(secrets[0]); err != nil {
+	if _, _, err := s.check(secrets[0]); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
@@ -381,7 +381,7 @@ func TestRunAppliesTheFeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		_, err, _ := s.check(secrets[0])
+		_, _, err := s.check(secrets[0])
 		if gatehouse.ErrorCode(err) == gatehouse.CodeUnauthenticated {
 			return
 		}
@@ -395,7 +395,7 @@ func TestRunAppliesTheFeed(t *testing.T) {
 func TestCachedCheckDoesNotAllocate(t *testing.T) {
 	s := newTwoServers(t)
 	_, secrets := s.signIn("ada@example.com", 1)
-	if _, err, _ := s.check(secrets[0]); err != nil {
+	if _, _, err := s.check(secrets[0]); err != nil {
 		t.Fatal(err)
 	}
 	if n := testing.AllocsPerRun(100, func() {

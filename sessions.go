@@ -170,11 +170,14 @@ func (s *Service) revoke(ctx context.Context, r Revocation, ev AuditEvent) ([]st
 	r.At = s.now()
 	ev.At = r.At
 	ids, err := s.store.RevokeLogins(ctx, r, ev)
-	s.forget(r.At, ids...)
+	if err != nil {
+		return nil, err
+	}
 	if len(ids) > 0 {
+		s.forget(r.At, ids...)
 		s.ring(ctx)
 	}
-	return ids, err
+	return ids, nil
 }
 
 // ring tells the other servers that this one changed the store. It does

@@ -28,7 +28,7 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return errTooLarge
+		return &gatehouse.Error{Code: gatehouse.CodeInvalidRequest, Detail: fmt.Sprintf("the body must be at most %d bytes", MaxBodyBytes), Err: errTooLarge}
 	}
 	if err != nil {
 		return gatehouse.Errorf(gatehouse.CodeInvalidRequest, "the body could not be read")
@@ -81,8 +81,9 @@ func jsonDepth(b []byte) int {
 	return deepest
 }
 
-// errTooLarge marks a body over MaxBodyBytes; it is answered with 413.
-var errTooLarge = gatehouse.Errorf(gatehouse.CodeInvalidRequest, fmt.Sprintf("the body must be at most %d bytes", MaxBodyBytes))
+// errTooLarge is the cause of the error for a body over MaxBodyBytes,
+// which is answered with 413.
+var errTooLarge = errors.New("request body too large")
 
 // required returns CodeInvalidRequest naming the first empty field.
 func required(fields ...string) error {
@@ -140,10 +141,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	status := statusOf[e.Code]
-	if e == errTooLarge {
+	if errors.Is(e, errTooLarge) {
 		status = http.StatusRequestEntityTooLarge
-	}
-	if e.Err != nil {
+	} else if e.Err != nil {
 		s.log.Warn("request failed", "method", r.Method, "path", r.URL.Path, "code", e.Code, "err", e.Err)
 	}
 	if e.RetryAfter > 0 {

@@ -24,13 +24,14 @@ const (
 	notifyWithin = time.Second
 )
 
-// quiet drops go-redis's own log lines: this package logs Redis outages
-// once, structured, through slog.
+// QuietDriverLog drops go-redis's own log lines, for the whole process:
+// this package logs Redis outages once, structured, through slog, while
+// go-redis would print a line per failed dial. The binary's main calls it.
+func QuietDriverLog() { goredis.SetLogger(quiet{}) }
+
 type quiet struct{}
 
 func (quiet) Printf(context.Context, string, ...any) {}
-
-func init() { goredis.SetLogger(quiet{}) }
 
 // Client publishes and receives change notices. It is safe for
 // concurrent use.

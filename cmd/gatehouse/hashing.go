@@ -2,28 +2,30 @@ package main
 
 import (
 	"runtime"
-	"sync"
 
 	"github.com/gatehouse/gatehouse/password"
 )
 
-// newHasher returns the server's password hasher: DefaultParams, and as
-// many hashes at once as the Go runtime had Ps (GOMAXPROCS: the CPUs this
-// process may use, or the GOMAXPROCS variable). It also gives the runtime
-// a P for each of those hashes on top, so that while every slot hashes the
-// scheduler still has a P per CPU for the checks (see "Hashing beside
-// quick requests" in package password).
-func newHasher() *password.Hasher {
-	return password.NewHasher(password.DefaultParams, hashSlots(), 0)
-}
+// hashSlots is how many passwords the server hashes at once; 0 means
+// GOMAXPROCS. main sets it with doubleProcs; tests, which call run in a
+// process of their own making, leave it alone.
+var hashSlots int
 
-// hashSlots doubles GOMAXPROCS, once per process, and returns its value
-// from before. It acts once because GOMAXPROCS belongs to the process, and
-// tests may run serve several times in one. Once set, GOMAXPROCS no longer
-// follows changes of the process's CPU limit (its cgroup's quota) while it
-// runs.
-var hashSlots = sync.OnceValue(func() int {
+// doubleProcs gives the Go runtime a P for each concurrent hash on top of
+// one per CPU, so that while every slot hashes the scheduler still has a
+// P per CPU for the quick requests (see "Hashing beside quick requests"
+// in package password), and returns the number of slots: GOMAXPROCS from
+// before (the CPUs this process may use, or the GOMAXPROCS variable).
+// GOMAXPROCS belongs to the process, so only main calls it, once; after
+// it, GOMAXPROCS no longer follows changes of the process's CPU quota.
+func doubleProcs() int {
 	cpus := runtime.GOMAXPROCS(0)
 	runtime.GOMAXPROCS(2 * cpus)
 	return cpus
-})
+}
+
+// newHasher returns the server's password hasher: DefaultParams and
+// hashSlots hashes at once.
+func newHasher() *password.Hasher {
+	return password.NewHasher(password.DefaultParams, hashSlots, 0)
+}

@@ -70,7 +70,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		}
 		return false
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		writeProblem(w, http.StatusBadRequest, "invalid_request", "trailing data after the JSON object")
 		return false
 	}

@@ -16,10 +16,9 @@
 // Start, so that it does not pull the shared one from under other tests.
 //
 // The server binaries are Debian's (/usr/lib/postgresql/*/bin, the newest
-// version; then initdb and postgres on PATH). When there are none and the
-// test runs as root, the postgresql package is installed with apt-get; if
-// that is impossible the test fails rather than skips, because CI must run
-// these tests. PostgreSQL refuses to run as root, so under root the server
+// version; then initdb and postgres on PATH). When there are none the
+// test fails rather than skips, because CI must run these tests; the
+// test script (scripts/test) installs the package. PostgreSQL refuses to run as root, so under root the server
 // runs as the postgres system user that the Debian package creates.
 //
 // Each server lives in a fresh temporary directory (data, Unix socket and
@@ -417,19 +416,12 @@ func NewDatabase(t testing.TB) string {
 	return Shared(t).NewDatabase(t)
 }
 
-// binDir returns the directory of the PostgreSQL server binaries,
-// installing Debian's postgresql package when there are none.
+// binDir returns the directory of the PostgreSQL server binaries.
 func binDir() (string, error) {
 	if dir := findBinDir(); dir != "" {
 		return dir, nil
 	}
-	if err := installOnce(); err != nil {
-		return "", err
-	}
-	if dir := findBinDir(); dir != "" {
-		return dir, nil
-	}
-	return "", errors.New("pgtest: the postgresql package is installed but initdb and postgres are not in /usr/lib/postgresql/*/bin")
+	return "", errors.New("pgtest: no PostgreSQL server binaries (initdb, postgres in /usr/lib/postgresql/*/bin or on PATH): install Debian's postgresql package (scripts/test does)")
 }
 
 // findBinDir returns Debian's newest /usr/lib/postgresql/N/bin that holds
@@ -459,32 +451,6 @@ func findBinDir() string {
 func isFile(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.Mode().IsRegular()
-}
-
-var installOnce = sync.OnceValue(install)
-
-// install installs Debian's postgresql package. Several test binaries may
-// try at once: apt-get waits for the others' lock.
-func install() error {
-	if os.Geteuid() != 0 {
-		return errors.New("pgtest: no PostgreSQL server binaries (initdb, postgres); install the postgresql package (apt-get install postgresql) or run the tests as root")
-	}
-	if _, err := exec.LookPath("apt-get"); err != nil {
-		return errors.New("pgtest: no PostgreSQL server binaries (initdb, postgres) and no apt-get to install them")
-	}
-	fmt.Fprintln(os.Stderr, "pgtest: installing postgresql with apt-get")
-	lock := "-oDPkg::Lock::Timeout=600"
-	for _, args := range [][]string{
-		{"update", "-qq", lock},
-		{"install", "-y", "-qq", "--no-install-recommends", lock, "postgresql"},
-	} {
-		cmd := exec.Command("apt-get", args...)
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("pgtest: apt-get %s: %w\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	return nil
 }
 
 // postgresUser returns the credentials of the postgres system user, which
