@@ -26,8 +26,8 @@ func (a auditLogged) CreateUser(ctx context.Context, u User, ev AuditEvent) erro
 	return a.logged(a.Store.CreateUser(ctx, u, ev), ev)
 }
 
-func (a auditLogged) UpdateUser(ctx context.Context, u User, r *Revocation, events ...AuditEvent) ([]string, error) {
-	ids, err := a.Store.UpdateUser(ctx, u, r, events...)
+func (a auditLogged) UpdateUser(ctx context.Context, u User, r *Revocation, feed *RevocationEvent, events ...AuditEvent) ([]string, error) {
+	ids, err := a.Store.UpdateUser(ctx, u, r, feed, events...)
 	return ids, a.logged(err, events...)
 }
 
@@ -37,7 +37,7 @@ func (a auditLogged) CreateLogin(ctx context.Context, l Login, ev AuditEvent) er
 
 func (a auditLogged) RevokeLogins(ctx context.Context, r Revocation, ev AuditEvent) ([]string, error) {
 	ids, err := a.Store.RevokeLogins(ctx, r, ev)
-	if len(ids) == 0 && r.Reason != ReasonRolesChanged {
+	if len(ids) == 0 {
 		return ids, err // nothing revoked, nothing recorded
 	}
 	return ids, a.logged(err, ev)

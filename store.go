@@ -18,10 +18,11 @@ type UserStore interface {
 	ListUsers(ctx context.Context, after string, limit int) ([]User, error)
 	// UpdateUser writes u's password hash, roles and disabled flag, revokes
 	// the logins that revoke selects when it is non-nil (revoke.UserID is
-	// u.ID), and records
-	// events, all in one transaction. It returns the ids of the revoked
-	// logins, or CodeNotFound when the user does not exist.
-	UpdateUser(ctx context.Context, u User, revoke *Revocation, events ...AuditEvent) ([]string, error)
+	// u.ID), adds feed to the revocation feed as it is (but for its Seq,
+	// which the store gives) when it is non-nil, and records events, all in
+	// one transaction. It returns the ids of the revoked logins, or
+	// CodeNotFound when the user does not exist.
+	UpdateUser(ctx context.Context, u User, revoke *Revocation, feed *RevocationEvent, events ...AuditEvent) ([]string, error)
 }
 
 // LoginStore keeps logins of both modes.
@@ -41,10 +42,7 @@ type LoginStore interface {
 	TouchLogin(ctx context.Context, id string, seen, idleExpires time.Time) error
 	// RevokeLogins removes the logins r selects, only ever among r.UserID's,
 	// adds them to the revocation feed, and records ev when at least one
-	// was revoked. It returns the revoked ids. A Revocation whose Reason is
-	// ReasonRolesChanged revokes nothing, whatever LoginID and KeepLoginID
-	// say: it adds one feed entry for the user with an empty login id and
-	// always records ev (UpdateUser honours this too).
+	// was revoked. It returns the revoked ids.
 	RevokeLogins(ctx context.Context, r Revocation, ev AuditEvent) ([]string, error)
 	// DeleteExpiredLogins removes logins whose absolute or idle deadline
 	// has passed at now, and returns how many.

@@ -14,6 +14,11 @@
 // of its own by adding search_path=<schema> to the URL: its tables and
 // goose's version table then live there.
 //
+// Its statements and row mappings are package sqlstore's, which the SQLite
+// store shares; this package gives them PostgreSQL's connections,
+// transactions, locking and error recognition, and keeps PostgreSQL's
+// schema.
+//
 // Queries go through a pgxpool pool, which prepares each statement once
 // per connection. The URL may tune the pool with pgxpool's parameters,
 // such as pool_max_conns (default: the larger of 4 and the number of

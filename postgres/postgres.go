@@ -3,14 +3,12 @@ package postgres
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
-	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/sqlstore"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -23,6 +21,7 @@ var migrations embed.FS
 // Store is a gatehouse.Store in a PostgreSQL database. It is safe for
 // concurrent use, and several servers may share one database.
 type Store struct {
+	*sqlstore.Store
 	pool *pgxpool.Pool
 }
 
@@ -44,7 +43,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{Store: sqlstore.New(newEngine(pool)), pool: pool}, nil
 }
 
 // Migrate applies every pending migration to the database at url.
@@ -101,116 +100,4 @@ func (s *Store) Ping(ctx context.Context) error {
 		return gatehouse.Unavailable(err)
 	}
 	return nil
-}
-
-// inTx runs fn in one transaction and commits it when fn succeeds. A
-// transaction that PostgreSQL aborted to break a deadlock (writers that
-// delete the same logins in different orders, say) is run again from the
-// start, a few times; fn must therefore set its results afresh each time.
-func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	var err error
-	for range 3 {
-		err = pgx.BeginFunc(ctx, s.pool, fn)
-		if !retryable(err) {
-			break
-		}
-	}
-	return storeError(err)
-}
-
-// exec runs one statement outside a transaction, which PostgreSQL makes
-// one on its own, retried as inTx does.
-func (s *Store) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	var tag pgconn.CommandTag
-	var err error
-	for range 3 {
-		tag, err = s.pool.Exec(ctx, sql, args...)
-		if !retryable(err) {
-			break
-		}
-	}
-	return tag, storeError(err)
-}
-
-// retryable reports whether err aborted a transaction that may succeed
-// when run again: a deadlock or a serialisation failure.
-func retryable(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
-}
-
-// SQLSTATE of a unique violation, and the constraint on users.email.
-const (
-	uniqueViolation = "23505"
-	emailConstraint = "users_email_key"
-)
-
-// storeError translates a driver error into a gatehouse error. A
-// *gatehouse.Error passes through unchanged; pgx.ErrNoRows is left to the
-// caller, which knows what was not found.
-func storeError(err error) error {
-	var ge *gatehouse.Error
-	var pe *pgconn.PgError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ge):
-		return err
-	case errors.As(err, &pe) && pe.Code == uniqueViolation && pe.ConstraintName == emailConstraint:
-		return gatehouse.Errorf(gatehouse.CodeEmailTaken, "an account with this email already exists")
-	default:
-		return gatehouse.Unavailable(err)
-	}
-}
-
-func notFound(what string) error {
-	return gatehouse.Errorf(gatehouse.CodeNotFound, what+" not found")
-}
-
-func recordAudit(ctx context.Context, tx pgx.Tx, ev gatehouse.AuditEvent) error {
-	_, err := tx.Exec(ctx,
-		`INSERT INTO audit_events (at, type, user_id, ip, detail) VALUES ($1, $2, $3, $4, $5)`,
-		unixNano(ev.At), ev.Type, ev.UserID, ev.IP, ev.Detail)
-	return err
-}
-
-// unixNano returns t as stored: Unix nanoseconds, or 0 for the zero time.
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-// fromUnixNano is the inverse of unixNano; the time is in UTC.
-func fromUnixNano(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-// bytesOrNull returns b, or nil (NULL) when it is empty.
-func bytesOrNull(b []byte) []byte {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
-}
-
-// encodeRoles returns roles for a TEXT[] NOT NULL column: pgx would send a
-// nil slice as NULL.
-func encodeRoles(roles []string) []string {
-	if roles == nil {
-		return []string{}
-	}
-	return roles
-}
-
-// decodeRoles returns nil for no roles, as the SQLite store does.
-func decodeRoles(roles []string) []string {
-	if len(roles) == 0 {
-		return nil
-	}
-	return roles
 }

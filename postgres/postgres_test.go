@@ -2,13 +2,10 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/postgres/pgtest"
+	"github.com/gatehouse/gatehouse/sqlstore"
 	"github.com/gatehouse/gatehouse/storetest"
 	"github.com/jackc/pgx/v5"
 )
@@ -25,26 +23,38 @@ import (
 // database of its own.
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-var t0 = time.Date(2030, time.January, 2, 3, 4, 5, 0, time.UTC)
-
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) gatehouse.Store {
 		return open(t, pgtest.NewDatabase(t))
 	})
 }
 
+func TestStoreDB(t *testing.T) {
+	storetest.RunDB(t, func(t *testing.T) storetest.DB {
+		url := pgtest.NewDatabase(t)
+		return storetest.DB{
+			Open: func(t testing.TB) gatehouse.Store { return open(t, url) },
+			Exec: func(t testing.TB, query string, args ...any) {
+				t.Helper()
+				if _, err := rawDB(t, url).Exec(t.Context(), query, args...); err != nil {
+					t.Fatalf("%s: %v", query, err)
+				}
+			},
+			Int: func(t testing.TB, query string, args ...any) int64 { return count(t, rawDB(t, url), query, args...) },
+		}
+	})
+}
+
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) gatehouse.Store {
+		return open(b, pgtest.NewDatabase(b))
+	})
+}
+
 func open(t testing.TB, url string) *postgres.Store {
 	t.Helper()
 	s, err := postgres.Open(t.Context(), url)
-	if err != nil {
-		t.Fatalf("Open = %v, want nil", err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("Close = %v, want nil", err)
-		}
-	})
-	return s
+	return storetest.Opened(t, s, err)
 }
 
 // rawDB connects to the database without the store, to look under it.
@@ -58,86 +68,19 @@ func rawDB(t testing.TB, url string) *pgx.Conn {
 	return conn
 }
 
-func user(id string) gatehouse.User {
-	return gatehouse.User{ID: id, Email: id + "@example.com", PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", CreatedAt: t0}
-}
-
-func session(id, userID string) gatehouse.Login {
-	h := sha256.Sum256([]byte(id))
-	return gatehouse.Login{
-		ID: id, UserID: userID, Mode: gatehouse.ModeSession, SecretHash: h[:],
-		CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(24 * time.Hour), IdleExpiresAt: t0.Add(time.Hour),
-	}
-}
-
-func event(typ, userID string) gatehouse.AuditEvent {
-	return gatehouse.AuditEvent{At: t0, Type: typ, UserID: userID}
-}
-
-func tokenLogin(id, userID string) gatehouse.Login {
-	return gatehouse.Login{ID: id, UserID: userID, Mode: gatehouse.ModeToken, CreatedAt: t0, ExpiresAt: t0.Add(24 * time.Hour)}
-}
-
-// refresh returns an unused refresh token of a login; name tells its hash
-// apart.
-func refresh(name, loginID string, created time.Time) gatehouse.RefreshToken {
-	h := sha256.Sum256([]byte("refresh token " + name))
-	return gatehouse.RefreshToken{Hash: h[:], LoginID: loginID, CreatedAt: created, ExpiresAt: created.Add(24 * time.Hour)}
-}
-
 // count returns the result of a count(*) query on the raw database.
-func count(t *testing.T, db *pgx.Conn, query string, args ...any) int {
+func count(t testing.TB, db *pgx.Conn, query string, args ...any) int64 {
 	t.Helper()
-	var n int
+	var n int64
 	if err := db.QueryRow(t.Context(), query, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
 }
 
-func createUser(t testing.TB, s gatehouse.Store, u gatehouse.User) {
-	t.Helper()
-	if err := s.CreateUser(t.Context(), u, event(gatehouse.EventUserCreated, u.ID)); err != nil {
-		t.Fatalf("CreateUser(%q) = %v, want nil", u.ID, err)
-	}
-}
-
-func createLogin(t testing.TB, s gatehouse.Store, l gatehouse.Login) {
-	t.Helper()
-	if err := s.CreateLogin(t.Context(), l, event(gatehouse.EventLoginSucceeded, l.UserID)); err != nil {
-		t.Fatalf("CreateLogin(%q) = %v, want nil", l.ID, err)
-	}
-}
-
-func checkCode(t *testing.T, call string, err error, want gatehouse.Code) {
-	t.Helper()
-	if got := gatehouse.ErrorCode(err); got != want {
-		t.Errorf("%s: error %v has code %q, want %q", call, err, got, want)
-	}
-}
-
-// schemaVersion returns the number of the last migration file.
-func schemaVersion(t *testing.T) int64 {
-	t.Helper()
-	files, err := filepath.Glob("migrations/*.sql")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("migration files = %q, %v", files, err)
-	}
-	last, _, _ := strings.Cut(filepath.Base(files[len(files)-1]), "_")
-	v, err := strconv.ParseInt(last, 10, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 func checkSchemaVersion(t *testing.T, db *pgx.Conn) {
 	t.Helper()
-	var got int64
-	if err := db.QueryRow(t.Context(), `SELECT MAX(version_id) FROM goose_db_version`).Scan(&got); err != nil {
-		t.Fatal(err)
-	}
-	if want := schemaVersion(t); got != want {
+	if got, want := count(t, db, `SELECT MAX(version_id) FROM goose_db_version`), storetest.LastMigration(t); got != want {
 		t.Errorf("schema version = %d, want %d", got, want)
 	}
 }
@@ -174,24 +117,6 @@ func TestMigrate(t *testing.T) {
 	}
 }
 
-func TestReopen(t *testing.T) {
-	url := pgtest.NewDatabase(t)
-	s, err := postgres.Open(t.Context(), url)
-	if err != nil {
-		t.Fatalf("Open = %v, want nil", err)
-	}
-	u := user("user-alice")
-	createUser(t, s, u)
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close = %v, want nil", err)
-	}
-
-	s = open(t, url)
-	if _, err := s.UserByID(t.Context(), u.ID); err != nil {
-		t.Errorf("UserByID after reopening = %v, want nil", err)
-	}
-}
-
 // TestOpenAtOnce opens one empty database from several stores at once, as
 // servers of one deployment starting together would: the migrations run
 // once, under the lock, and every Open succeeds.
@@ -218,8 +143,8 @@ func TestOpenAtOnce(t *testing.T) {
 	wg.Wait()
 	db := rawDB(t, url)
 	checkSchemaVersion(t, db)
-	if n := count(t, db, `SELECT count(*) FROM goose_db_version`); n != int(schemaVersion(t))+1 {
-		t.Errorf("goose_db_version has %d rows, want %d (each migration once, and version 0)", n, schemaVersion(t)+1)
+	if n, want := count(t, db, `SELECT count(*) FROM goose_db_version`), storetest.LastMigration(t)+1; n != want {
+		t.Errorf("goose_db_version has %d rows, want %d (each migration once, and version 0)", n, want)
 	}
 }
 
@@ -245,7 +170,7 @@ func TestCollation(t *testing.T) {
 	s := open(t, url)
 	ids := []string{"user-a", "user-B", "user-_", "user-A"} // byte order: A B _ a
 	for _, id := range ids {
-		createUser(t, s, user(id))
+		storetest.CreateUser(t, s, storetest.User(id))
 	}
 	users, err := s.ListUsers(ctx, "user-B", 10)
 	if err != nil {
@@ -259,9 +184,9 @@ func TestCollation(t *testing.T) {
 		t.Errorf("ListUsers after user-B = %q, want %q", got, want)
 	}
 	for _, id := range []string{"login-a", "login-B"} {
-		createLogin(t, s, session(id, "user-a"))
+		storetest.CreateLogin(t, s, storetest.Session(id, "user-a", storetest.T0))
 	}
-	logins, err := s.ListLogins(ctx, "user-a", t0)
+	logins, err := s.ListLogins(ctx, "user-a", storetest.T0)
 	if err != nil || len(logins) != 2 || logins[0].ID != "login-a" {
 		t.Errorf("ListLogins of logins created at once = %+v, %v; want login-a then login-B (descending byte order)", logins, err)
 	}
@@ -277,7 +202,7 @@ func TestSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := open(t, url+"&search_path=gatehouse")
-	createUser(t, s, user("user-alice"))
+	storetest.CreateUser(t, s, storetest.User("user-alice"))
 	if n := count(t, db, `SELECT count(*) FROM gatehouse.users`); n != 1 {
 		t.Errorf("users in schema gatehouse = %d, want 1", n)
 	}
@@ -286,146 +211,33 @@ func TestSchema(t *testing.T) {
 	}
 }
 
-// calls returns one call of every Store method, reads first.
-func calls(u gatehouse.User, l gatehouse.Login) []struct {
-	name string
-	call func(ctx context.Context, s gatehouse.Store) error
-} {
-	return []struct {
-		name string
-		call func(ctx context.Context, s gatehouse.Store) error
-	}{
-		{"Ping", func(ctx context.Context, s gatehouse.Store) error { return s.Ping(ctx) }},
-		{"UserByID", func(ctx context.Context, s gatehouse.Store) error { _, err := s.UserByID(ctx, u.ID); return err }},
-		{"UserByEmail", func(ctx context.Context, s gatehouse.Store) error { _, err := s.UserByEmail(ctx, u.Email); return err }},
-		{"ListUsers", func(ctx context.Context, s gatehouse.Store) error { _, err := s.ListUsers(ctx, "", 10); return err }},
-		{"SessionBySecretHash", func(ctx context.Context, s gatehouse.Store) error {
-			_, _, err := s.SessionBySecretHash(ctx, l.SecretHash)
-			return err
-		}},
-		{"LoginByID", func(ctx context.Context, s gatehouse.Store) error { _, err := s.LoginByID(ctx, l.ID); return err }},
-		{"ListLogins", func(ctx context.Context, s gatehouse.Store) error { _, err := s.ListLogins(ctx, u.ID, t0); return err }},
-		{"ListAudit", func(ctx context.Context, s gatehouse.Store) error { _, err := s.ListAudit(ctx, "", 10); return err }},
-		{"RefreshToken", func(ctx context.Context, s gatehouse.Store) error {
-			_, _, _, err := s.RefreshToken(ctx, refresh("first", "login-token", t0).Hash)
-			return err
-		}},
-		{"ListKeys", func(ctx context.Context, s gatehouse.Store) error { _, err := s.ListKeys(ctx); return err }},
-		{"RevocationsAfter", func(ctx context.Context, s gatehouse.Store) error {
-			_, err := s.RevocationsAfter(ctx, 1, t0, 10)
-			return err
-		}},
-		{"RevocationsAfter without a position", func(ctx context.Context, s gatehouse.Store) error {
-			_, err := s.RevocationsAfter(ctx, 0, t0, 10)
-			return err
-		}},
-		{"CreateUser", func(ctx context.Context, s gatehouse.Store) error {
-			return s.CreateUser(ctx, user("user-new"), event(gatehouse.EventUserCreated, "user-new"))
-		}},
-		{"UpdateUser", func(ctx context.Context, s gatehouse.Store) error {
-			_, err := s.UpdateUser(ctx, u, nil, event(gatehouse.EventPasswordChanged, u.ID))
-			return err
-		}},
-		{"CreateLogin", func(ctx context.Context, s gatehouse.Store) error {
-			return s.CreateLogin(ctx, session("login-new", u.ID), event(gatehouse.EventLoginSucceeded, u.ID))
-		}},
-		{"TouchLogin", func(ctx context.Context, s gatehouse.Store) error {
-			return s.TouchLogin(ctx, l.ID, t0.Add(time.Minute), t0.Add(time.Hour))
-		}},
-		{"RotateRefreshToken", func(ctx context.Context, s gatehouse.Store) error {
-			next := refresh("next", "login-token", t0.Add(time.Minute))
-			_, err := s.RotateRefreshToken(ctx, refresh("first", "login-token", t0).Hash, next, event(gatehouse.EventTokenRefreshed, u.ID))
-			return err
-		}},
-		{"RevokeLogins", func(ctx context.Context, s gatehouse.Store) error {
-			r := gatehouse.Revocation{UserID: u.ID, Reason: gatehouse.ReasonRevoked, At: t0}
-			_, err := s.RevokeLogins(ctx, r, event(gatehouse.EventSessionRevoked, u.ID))
-			return err
-		}},
-		{"DeleteExpiredLogins", func(ctx context.Context, s gatehouse.Store) error {
-			_, err := s.DeleteExpiredLogins(ctx, t0.Add(48*time.Hour))
-			return err
-		}},
-		{"RecordAudit", func(ctx context.Context, s gatehouse.Store) error {
-			return s.RecordAudit(ctx, event(gatehouse.EventLoginFailed, u.ID))
-		}},
-		{"CreateTokenLogin", func(ctx context.Context, s gatehouse.Store) error {
-			l := tokenLogin("login-token-new", u.ID)
-			return s.CreateTokenLogin(ctx, l, refresh("new", l.ID, t0), event(gatehouse.EventLoginSucceeded, u.ID))
-		}},
-		{"CreateKey", func(ctx context.Context, s gatehouse.Store) error {
-			k := gatehouse.SigningKey{ID: "key-new", Alg: "EdDSA", Sealed: []byte("sealed"), CreatedAt: t0}
-			return s.CreateKey(ctx, k, event(gatehouse.EventKeysRotated, ""))
-		}},
-		{"DeleteKey", func(ctx context.Context, s gatehouse.Store) error { return s.DeleteKey(ctx, "key-1") }},
-	}
-}
-
-// fill gives s one user, her session l, her token login "login-token"
-// with the refresh token "first", a signing key "key-1", a revocation and
-// audit events.
-func fill(t *testing.T, s gatehouse.Store) (u gatehouse.User, l gatehouse.Login) {
-	t.Helper()
-	u, l = user("user-alice"), session("login-1", "user-alice")
-	createUser(t, s, u)
-	createLogin(t, s, l)
-	tok := tokenLogin("login-token", u.ID)
-	if err := s.CreateTokenLogin(t.Context(), tok, refresh("first", tok.ID, t0), event(gatehouse.EventLoginSucceeded, u.ID)); err != nil {
-		t.Fatalf("CreateTokenLogin = %v, want nil", err)
-	}
-	k := gatehouse.SigningKey{ID: "key-1", Alg: "EdDSA", Sealed: []byte("sealed"), CreatedAt: t0}
-	if err := s.CreateKey(t.Context(), k, event(gatehouse.EventKeysRotated, "")); err != nil {
-		t.Fatalf("CreateKey = %v, want nil", err)
-	}
-	r := gatehouse.Revocation{UserID: u.ID, Reason: gatehouse.ReasonRolesChanged, At: t0}
-	if _, err := s.RevokeLogins(t.Context(), r, event(gatehouse.EventUserRolesChanged, u.ID)); err != nil {
-		t.Fatalf("RevokeLogins = %v, want nil", err)
-	}
-	return u, l
-}
-
 // TestOutage stops the server under an open store: every method fails
 // closed with CodeUnavailable, and once the server is back the same store
 // works again, its pool having reconnected.
 func TestOutage(t *testing.T) {
 	srv := pgtest.Start(t) // of its own: stopping the shared one would fail other tests
 	s := open(t, srv.NewDatabase(t))
-	u, l := fill(t, s)
+	calls := storetest.Fill(t, s)
 
 	if err := srv.Stop(); err != nil {
 		t.Fatalf("Stop = %v, want nil", err)
 	}
-	for _, c := range calls(u, l) {
+	for _, c := range calls {
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-		checkCode(t, c.name+" with the server stopped", c.call(ctx, s), gatehouse.CodeUnavailable)
+		storetest.CheckCode(t, c.Name+" with the server stopped", c.Do(ctx, s), gatehouse.CodeUnavailable)
 		cancel()
 	}
 
 	if err := srv.Start(); err != nil {
 		t.Fatalf("Start = %v, want nil", err)
 	}
-	for _, c := range calls(u, l) {
-		if err := c.call(t.Context(), s); err != nil {
-			t.Errorf("%s after the server restarted = %v, want nil", c.name, err)
+	for _, c := range calls {
+		if err := c.Do(t.Context(), s); err != nil {
+			t.Errorf("%s after the server restarted = %v, want nil", c.Name, err)
 		}
 	}
 	if _, err := s.UserByID(t.Context(), "user-new"); err != nil {
 		t.Errorf("UserByID of the user created after the restart = %v, want nil", err)
-	}
-}
-
-func TestClosed(t *testing.T) {
-	url := pgtest.NewDatabase(t)
-	s, err := postgres.Open(t.Context(), url)
-	if err != nil {
-		t.Fatalf("Open = %v, want nil", err)
-	}
-	u, l := fill(t, s)
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close = %v, want nil", err)
-	}
-	for _, c := range calls(u, l) {
-		checkCode(t, c.name+" on a closed store", c.call(t.Context(), s), gatehouse.CodeUnavailable)
 	}
 }
 
@@ -447,59 +259,6 @@ func TestOpenFails(t *testing.T) {
 	}
 }
 
-// TestRevocationFeed checks the rows that revoking adds to the feed, under
-// the store, which storetest checks through RevocationsAfter.
-func TestRevocationFeed(t *testing.T) {
-	ctx := t.Context()
-	url := pgtest.NewDatabase(t)
-	s := open(t, url)
-	u := user("user-alice")
-	createUser(t, s, u)
-	for _, id := range []string{"login-3", "login-1", "login-2"} {
-		createLogin(t, s, session(id, u.ID))
-	}
-	r := gatehouse.Revocation{UserID: u.ID, LoginID: "login-2", Reason: gatehouse.ReasonLogout, At: t0}
-	if _, err := s.RevokeLogins(ctx, r, event(gatehouse.EventLogout, u.ID)); err != nil {
-		t.Fatalf("RevokeLogins = %v, want nil", err)
-	}
-	r = gatehouse.Revocation{UserID: u.ID, Reason: gatehouse.ReasonPasswordChanged, At: t0.Add(time.Second)}
-	if _, err := s.UpdateUser(ctx, u, &r, event(gatehouse.EventPasswordChanged, u.ID)); err != nil {
-		t.Fatalf("UpdateUser = %v, want nil", err)
-	}
-	r = gatehouse.Revocation{UserID: u.ID, Reason: gatehouse.ReasonRolesChanged, At: t0.Add(2 * time.Second)}
-	if _, err := s.RevokeLogins(ctx, r, event(gatehouse.EventUserRolesChanged, u.ID)); err != nil {
-		t.Fatalf("RevokeLogins = %v, want nil", err)
-	}
-	// Expiry is not revocation: it adds nothing to the feed.
-	createLogin(t, s, session("login-4", u.ID))
-	if _, err := s.DeleteExpiredLogins(ctx, t0.Add(48*time.Hour)); err != nil {
-		t.Fatalf("DeleteExpiredLogins = %v, want nil", err)
-	}
-
-	rows, err := rawDB(t, url).Query(ctx, `SELECT login_id, user_id, reason, at FROM revocations ORDER BY id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (string, error) {
-		var login, userID, reason string
-		var at int64
-		err := row.Scan(&login, &userID, &reason, &at)
-		return fmt.Sprintf("%s %s %s %d", login, userID, reason, at), err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{
-		fmt.Sprintf("login-2 user-alice logout %d", t0.UnixNano()),
-		fmt.Sprintf("login-1 user-alice password_changed %d", t0.Add(time.Second).UnixNano()),
-		fmt.Sprintf("login-3 user-alice password_changed %d", t0.Add(time.Second).UnixNano()),
-		fmt.Sprintf(" user-alice roles_changed %d", t0.Add(2*time.Second).UnixNano()),
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("revocations = %q, want %q", got, want)
-	}
-}
-
 // TestFeedOrder revokes from many goroutines at once while a reader on
 // another pool (another server) follows the feed as the service does:
 // resuming after the last Seq it saw. The reader must see every entry
@@ -512,7 +271,7 @@ func TestFeedOrder(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	s, reader := open(t, url), open(t, url)
 	for w := range writers {
-		createUser(t, s, user(fmt.Sprintf("user-%02d", w)))
+		storetest.CreateUser(t, s, storetest.User(fmt.Sprintf("user-%02d", w)))
 	}
 
 	var wg sync.WaitGroup
@@ -521,26 +280,28 @@ func TestFeedOrder(t *testing.T) {
 	for w := range writers {
 		wg.Go(func() {
 			<-start
-			u := user(fmt.Sprintf("user-%02d", w))
+			u := storetest.User(fmt.Sprintf("user-%02d", w))
 			for i := range rounds {
 				// One, two or three logins revoked, or a roles_changed entry.
 				n := i % 4
 				for j := range n {
-					if err := s.CreateLogin(ctx, session(fmt.Sprintf("login-%02d-%02d-%d", w, i, j), u.ID), event(gatehouse.EventLoginSucceeded, u.ID)); err != nil {
+					if err := s.CreateLogin(ctx, storetest.Session(fmt.Sprintf("login-%02d-%02d-%d", w, i, j), u.ID, storetest.T0), storetest.Event(gatehouse.EventLoginSucceeded, u.ID)); err != nil {
 						t.Errorf("CreateLogin = %v, want nil", err)
 						return
 					}
 				}
-				r := gatehouse.Revocation{UserID: u.ID, Reason: gatehouse.ReasonRevoked, At: t0.Add(time.Duration(i) * time.Second)}
-				if n == 0 {
-					r.Reason = gatehouse.ReasonRolesChanged
-					n = 1
-				}
+				at := storetest.T0.Add(time.Duration(i) * time.Second)
+				r := gatehouse.Revocation{UserID: u.ID, Reason: gatehouse.ReasonRevoked, At: at}
 				var err error
-				if i%2 == 0 {
-					_, err = s.UpdateUser(ctx, u, &r, event(gatehouse.EventUserRolesChanged, u.ID))
-				} else {
-					_, err = s.RevokeLogins(ctx, r, event(gatehouse.EventSessionRevoked, u.ID))
+				switch {
+				case n == 0:
+					feed := &gatehouse.RevocationEvent{UserID: u.ID, Reason: gatehouse.ReasonRolesChanged, At: at}
+					_, err = s.UpdateUser(ctx, u, nil, feed, storetest.Event(gatehouse.EventUserRolesChanged, u.ID))
+					n = 1
+				case i%2 == 0:
+					_, err = s.UpdateUser(ctx, u, &r, nil, storetest.Event(gatehouse.EventPasswordChanged, u.ID))
+				default:
+					_, err = s.RevokeLogins(ctx, r, storetest.Event(gatehouse.EventSessionRevoked, u.ID))
 				}
 				if err != nil {
 					t.Errorf("revoking = %v, want nil", err)
@@ -642,7 +403,7 @@ func TestRevocationsAfterPlan(t *testing.T) {
 	// A year of history, one entry every ten minutes.
 	if _, err := db.Exec(ctx, `INSERT INTO revocations (login_id, user_id, reason, at)
 		SELECT 'login-' || i, 'user-alice', 'logout', $1::bigint - (52560 - i) * 600000000000
-		FROM generate_series(1, 52560) AS i`, t0.UnixNano()); err != nil {
+		FROM generate_series(1, 52560) AS i`, storetest.T0.UnixNano()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Exec(ctx, `ANALYZE revocations`); err != nil {
@@ -655,9 +416,9 @@ func TestRevocationsAfterPlan(t *testing.T) {
 		want  string
 	}{
 		{name: "by seq", after: 52000, from: math.MinInt64, want: "revocations_pkey"},
-		{name: "by since", after: 0, from: t0.Add(-time.Hour).UnixNano(), want: "revocations_at"},
+		{name: "by since", after: 0, from: storetest.T0.Add(-time.Hour).UnixNano(), want: "revocations_at"},
 	} {
-		rows, err := db.Query(ctx, "EXPLAIN "+postgres.RevocationsQuery, pgx.QueryExecModeExec, tt.after, tt.from, 100)
+		rows, err := db.Query(ctx, "EXPLAIN "+sqlstore.RevocationsQuery, pgx.QueryExecModeExec, tt.after, tt.from, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -671,43 +432,13 @@ func TestRevocationsAfterPlan(t *testing.T) {
 	}
 }
 
-// fillForBench returns a store holding one user with n sessions.
-func fillForBench(b *testing.B, url string, n int) (*postgres.Store, []gatehouse.Login) {
-	b.Helper()
-	s := open(b, url)
-	u := user("user-alice")
-	u.Roles = []string{"member", "admin"}
-	createUser(b, s, u)
-	logins := make([]gatehouse.Login, n)
-	for i := range logins {
-		logins[i] = session(fmt.Sprintf("login-%06d", i), u.ID)
-	}
-	if err := s.InsertLogins(b.Context(), logins); err != nil {
-		b.Fatal(err)
-	}
-	return s, logins
-}
-
-func BenchmarkSessionBySecretHash(b *testing.B) {
-	s, logins := fillForBench(b, pgtest.NewDatabase(b), 100_000)
-	ctx := b.Context()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if _, _, err := s.SessionBySecretHash(ctx, logins[i%len(logins)].SecretHash); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-}
-
 // BenchmarkSessionBySecretHashFloor is the floor of
-// BenchmarkSessionBySecretHash: the same index lookup in the same
-// database, returning only the login id, through one pgx connection with
-// its statement cache, without the pool or the join.
+// BenchmarkStore/SessionBySecretHash: the same index lookup in a database
+// of as many sessions, returning only the login id, through one pgx
+// connection with its statement cache, without the pool or the join.
 func BenchmarkSessionBySecretHashFloor(b *testing.B) {
 	url := pgtest.NewDatabase(b)
-	_, logins := fillForBench(b, url, 100_000)
+	logins := storetest.Sessions(b, open(b, url), 100_000)
 	conn := rawDB(b, url)
 	ctx := b.Context()
 	b.ReportAllocs()
@@ -718,5 +449,74 @@ func BenchmarkSessionBySecretHashFloor(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
+	}
+}
+
+// TestRacingWrites runs writes that touch the same rows in different
+// orders at once: rotations of a login's token racing its revocation (as
+// when a stolen token is presented while its owner refreshes), and
+// revocations of every login of a user racing the deletion of expired
+// ones. None may fail: PostgreSQL would abort one of two deadlocked
+// transactions, which the store must avoid or run again.
+func TestRacingWrites(t *testing.T) {
+	const rounds = 30
+	ctx := t.Context()
+	url := pgtest.NewDatabase(t)
+	a, b := open(t, url), open(t, url)
+	u := storetest.User("user-alice")
+	storetest.CreateUser(t, a, u)
+
+	for i := range rounds {
+		l := storetest.Token(fmt.Sprintf("login-%02d", i), u.ID, storetest.T0)
+		first := storetest.RefreshToken(l.ID, l.ID, storetest.T0)
+		if err := a.CreateTokenLogin(ctx, l, first, storetest.Event(gatehouse.EventLoginSucceeded, u.ID)); err != nil {
+			t.Fatalf("CreateTokenLogin = %v, want nil", err)
+		}
+		// Sessions, half of them expired, for the revoke-all and the
+		// deletion of expired logins to fight over.
+		for j := range 6 {
+			sl := storetest.Session(fmt.Sprintf("login-%02d-s%d", i, j), u.ID, storetest.T0)
+			if j%2 == 0 {
+				sl.ExpiresAt = storetest.T0.Add(-time.Minute)
+			}
+			storetest.CreateLogin(t, a, sl)
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		wg.Go(func() {
+			<-start
+			next := storetest.RefreshToken(l.ID+" next", l.ID, storetest.T0.Add(time.Minute))
+			if _, err := a.RotateRefreshToken(ctx, first.Hash, next, storetest.Event(gatehouse.EventTokenRefreshed, u.ID)); err != nil {
+				t.Errorf("RotateRefreshToken racing a revocation = %v, want nil", err)
+			}
+		})
+		wg.Go(func() {
+			<-start
+			r := gatehouse.Revocation{UserID: u.ID, LoginID: l.ID, Reason: gatehouse.ReasonRefreshTokenReused, At: storetest.T0}
+			if _, err := b.RevokeLogins(ctx, r, storetest.Event(gatehouse.EventRefreshTokenReused, u.ID)); err != nil {
+				t.Errorf("RevokeLogins racing a rotation = %v, want nil", err)
+			}
+		})
+		wg.Go(func() {
+			<-start
+			r := gatehouse.Revocation{UserID: u.ID, Reason: gatehouse.ReasonPasswordChanged, At: storetest.T0}
+			if _, err := a.UpdateUser(ctx, u, &r, nil, storetest.Event(gatehouse.EventPasswordChanged, u.ID)); err != nil {
+				t.Errorf("UpdateUser revoking all racing DeleteExpiredLogins = %v, want nil", err)
+			}
+		})
+		wg.Go(func() {
+			<-start
+			if _, err := b.DeleteExpiredLogins(ctx, storetest.T0); err != nil {
+				t.Errorf("DeleteExpiredLogins racing a revocation = %v, want nil", err)
+			}
+		})
+		close(start)
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+		if _, err := a.LoginByID(ctx, l.ID); gatehouse.ErrorCode(err) != gatehouse.CodeNotFound {
+			t.Fatalf("LoginByID of the revoked login = %v, want CodeNotFound", err)
+		}
 	}
 }

@@ -2,26 +2,19 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/sqlstore"
 )
 
 // InsertLogins inserts logins in one transaction and without audit events,
 // so that benchmarks can fill a store quickly.
 func (s *Store) InsertLogins(ctx context.Context, logins []gatehouse.Login) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, l := range logins {
-			if err := insertLogin(ctx, tx, l); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return s.e.InTx(ctx, func(tx sqlstore.Conn) error { return sqlstore.InsertLogins(ctx, tx, logins) })
 }
 
 // The two forms of RevocationsAfter's query, for a test of their plans.
 const (
-	RevocationsBySeq   = revocationsBySeq
+	RevocationsBySeq   = sqlstore.RevocationsQuery
 	RevocationsBySince = revocationsBySince
 )

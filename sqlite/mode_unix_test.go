@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/sqlite"
+	"github.com/gatehouse/gatehouse/storetest"
 )
 
 // The database holds password hashes: a new one and its -wal and -shm
@@ -25,8 +26,8 @@ func TestNewDatabaseIsPrivate(t *testing.T) {
 			}
 		}
 		s := open(t, path)
-		u := user("user-alice")
-		if err := s.CreateUser(t.Context(), u, event(gatehouse.EventUserCreated, u.ID)); err != nil {
+		u := storetest.User("user-alice")
+		if err := s.CreateUser(t.Context(), u, storetest.Event(gatehouse.EventUserCreated, u.ID)); err != nil {
 			t.Fatal(err)
 		}
 		for _, name := range []string{path, path + "-wal", path + "-shm"} {
@@ -49,8 +50,8 @@ func TestExistingDatabaseKeepsItsMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := open(t, path)
-	u := user("user-alice")
-	if err := s.CreateUser(t.Context(), u, event(gatehouse.EventUserCreated, u.ID)); err != nil {
+	u := storetest.User("user-alice")
+	if err := s.CreateUser(t.Context(), u, storetest.Event(gatehouse.EventUserCreated, u.ID)); err != nil {
 		t.Fatal(err)
 	}
 	if info, err := os.Stat(path); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,12 +12,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/sqlstore"
 	"github.com/pressly/goose/v3"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql
@@ -38,9 +35,8 @@ const (
 // Store is a gatehouse.Store in a SQLite file. It is safe for concurrent
 // use.
 type Store struct {
-	write   *sql.DB // one connection: writes queue here instead of failing busy
-	read    *sql.DB
-	session *sql.Stmt // SessionBySecretHash, the per-request read
+	*sqlstore.Store
+	e *engine
 }
 
 var _ gatehouse.Store = (*Store)(nil)
@@ -149,103 +145,28 @@ func openDB(path, params string, conns int) (*sql.DB, error) {
 
 func readConns() int { return max(4, runtime.NumCPU()) }
 
+// newStore returns a store on the two pools once the reader's opens a
+// connection, or closes them.
 func newStore(ctx context.Context, write, read *sql.DB) (*Store, error) {
-	session, err := read.PrepareContext(ctx, sessionQuery)
-	if err != nil {
+	if err := read.PingContext(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("sqlite: %w", err), write.Close(), read.Close())
 	}
-	return &Store{write: write, read: read, session: session}, nil
+	e := &engine{write: write, read: &prepared{db: read}, writeOne: &prepared{db: write}}
+	return &Store{Store: sqlstore.New(e), e: e}, nil
 }
 
 // Close closes the database. Calls after it fail with CodeUnavailable.
 func (s *Store) Close() error {
-	return errors.Join(s.session.Close(), s.read.Close(), s.write.Close())
+	return errors.Join(s.e.read.close(), s.e.writeOne.close(), s.e.read.db.Close(), s.e.write.Close())
 }
 
 // Ping reports whether both the reader and the writer pools answer.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.read.PingContext(ctx); err != nil {
+	if err := s.e.read.db.PingContext(ctx); err != nil {
 		return gatehouse.Unavailable(err)
 	}
-	if err := s.write.PingContext(ctx); err != nil {
+	if err := s.e.write.PingContext(ctx); err != nil {
 		return gatehouse.Unavailable(err)
 	}
 	return nil
-}
-
-// inTx runs fn in one write transaction and commits it when fn succeeds.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return storeError(err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return storeError(err)
-	}
-	return storeError(tx.Commit())
-}
-
-// storeError translates a driver error into a gatehouse error. A
-// *gatehouse.Error passes through unchanged; sql.ErrNoRows is left to the
-// caller, which knows what was not found.
-func storeError(err error) error {
-	var ge *gatehouse.Error
-	var se *sqlite.Error
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ge):
-		return err
-	case errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(se.Error(), "users.email"):
-		return gatehouse.Errorf(gatehouse.CodeEmailTaken, "an account with this email already exists")
-	default:
-		return gatehouse.Unavailable(err)
-	}
-}
-
-func notFound(what string) error {
-	return gatehouse.Errorf(gatehouse.CodeNotFound, what+" not found")
-}
-
-func recordAudit(ctx context.Context, tx *sql.Tx, ev gatehouse.AuditEvent) error {
-	_, err := tx.ExecContext(ctx,
-		`INSERT INTO audit_events (at, type, user_id, ip, detail) VALUES (?, ?, ?, ?, ?)`,
-		unixNano(ev.At), ev.Type, ev.UserID, ev.IP, ev.Detail)
-	return err
-}
-
-// unixNano returns t as stored: Unix nanoseconds, or 0 for the zero time.
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-// fromUnixNano is the inverse of unixNano; the time is in UTC.
-func fromUnixNano(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-// encodeRoles returns roles as a JSON array; nil is the empty array.
-func encodeRoles(roles []string) (string, error) {
-	if len(roles) == 0 {
-		return "[]", nil
-	}
-	b, err := json.Marshal(roles)
-	return string(b), err
-}
-
-// decodeRoles is the inverse of encodeRoles; the empty array is nil.
-func decodeRoles(s string) ([]string, error) {
-	if s == "[]" {
-		return nil, nil
-	}
-	var roles []string
-	err := json.Unmarshal([]byte(s), &roles)
-	return roles, err
 }

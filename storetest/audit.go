@@ -10,11 +10,11 @@ import (
 
 func testAudit(t *testing.T, s gatehouse.Store) {
 	events := []gatehouse.AuditEvent{
-		{At: t0, Type: gatehouse.EventLoginFailed, UserID: "user-alice", IP: "192.0.2.1", Detail: "wrong password"},
-		{At: t0.Add(time.Second), Type: gatehouse.EventLoginFailed, IP: "192.0.2.2", Detail: "unknown email"},
-		{At: t0.Add(2 * time.Second), Type: gatehouse.EventLogout, UserID: "user-bob", IP: "2001:db8::1"},
+		{At: T0, Type: gatehouse.EventLoginFailed, UserID: "user-alice", IP: "192.0.2.1", Detail: "wrong password"},
+		{At: T0.Add(time.Second), Type: gatehouse.EventLoginFailed, IP: "192.0.2.2", Detail: "unknown email"},
+		{At: T0.Add(2 * time.Second), Type: gatehouse.EventLogout, UserID: "user-bob", IP: "2001:db8::1"},
 		// Same time as the one before: order is the order of recording.
-		{At: t0.Add(2 * time.Second), Type: gatehouse.EventLoginSucceeded, UserID: "user-alice", IP: "192.0.2.1"},
+		{At: T0.Add(2 * time.Second), Type: gatehouse.EventLoginSucceeded, UserID: "user-alice", IP: "192.0.2.1"},
 	}
 	for _, ev := range events {
 		if err := s.RecordAudit(t.Context(), ev); err != nil {

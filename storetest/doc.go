@@ -17,4 +17,9 @@
 // without saying it twice: errors carry the contract's codes, each write is
 // all or nothing, revocation never reaches another user's logins, and
 // times come back as the same instant, in UTC, to the nanosecond.
+//
+// RunDB runs the tests that need more than a new store: several stores on
+// one database, a closed store, or a look under the store. Bench measures
+// a store's hot reads and writes. A store's own tests, of what only its
+// engine does, share the fixtures (User, Session, Fill, …).
 package storetest

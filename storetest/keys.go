@@ -46,13 +46,13 @@ func testKeys(t *testing.T, s gatehouse.Store) {
 		every[i] = byte(i)
 	}
 	var (
-		oldest = gatehouse.SigningKey{ID: "key-1", Alg: "EdDSA", Sealed: every, CreatedAt: t0.Add(-48 * time.Hour)}
-		newest = gatehouse.SigningKey{ID: "key-2", Alg: "ES256", Sealed: []byte{0, 0, 1, 0}, CreatedAt: t0}
-		middle = gatehouse.SigningKey{ID: "key-3", Alg: "EdDSA", Sealed: []byte{0xff}, CreatedAt: t0.Add(-24 * time.Hour)}
+		oldest = gatehouse.SigningKey{ID: "key-1", Alg: "EdDSA", Sealed: every, CreatedAt: T0.Add(-48 * time.Hour)}
+		newest = gatehouse.SigningKey{ID: "key-2", Alg: "ES256", Sealed: []byte{0, 0, 1, 0}, CreatedAt: T0}
+		middle = gatehouse.SigningKey{ID: "key-3", Alg: "EdDSA", Sealed: []byte{0xff}, CreatedAt: T0.Add(-24 * time.Hour)}
 	)
 	before := auditTypes(t, s, "")
 	for _, k := range []gatehouse.SigningKey{newest, oldest, middle} {
-		ev := newEvent(gatehouse.EventKeysRotated, "")
+		ev := Event(gatehouse.EventKeysRotated, "")
 		ev.Detail = k.ID
 		if err := s.CreateKey(t.Context(), k, ev); err != nil {
 			t.Fatalf("CreateKey(%q) = %v, want nil", k.ID, err)
@@ -68,10 +68,10 @@ func testKeys(t *testing.T, s gatehouse.Store) {
 		// The key added last is the newest even when the clock did not
 		// move (as in tests), whatever the ids: the service signs with
 		// the first.
-		a := gatehouse.SigningKey{ID: "key-z", Alg: "EdDSA", Sealed: []byte("a"), CreatedAt: t0.Add(time.Hour)}
+		a := gatehouse.SigningKey{ID: "key-z", Alg: "EdDSA", Sealed: []byte("a"), CreatedAt: T0.Add(time.Hour)}
 		b := gatehouse.SigningKey{ID: "key-a", Alg: "EdDSA", Sealed: []byte("b"), CreatedAt: a.CreatedAt}
 		for _, k := range []gatehouse.SigningKey{a, b} {
-			if err := s.CreateKey(t.Context(), k, newEvent(gatehouse.EventKeysRotated, "")); err != nil {
+			if err := s.CreateKey(t.Context(), k, Event(gatehouse.EventKeysRotated, "")); err != nil {
 				t.Fatalf("CreateKey(%q) = %v, want nil", k.ID, err)
 			}
 		}
@@ -85,8 +85,8 @@ func testKeys(t *testing.T, s gatehouse.Store) {
 
 	t.Run("id in use", func(t *testing.T) {
 		before := auditTypes(t, s, "")
-		dup := gatehouse.SigningKey{ID: middle.ID, Alg: "ES256", Sealed: []byte("other"), CreatedAt: t0.Add(time.Hour)}
-		if err := s.CreateKey(t.Context(), dup, newEvent(gatehouse.EventKeysRotated, "")); err == nil {
+		dup := gatehouse.SigningKey{ID: middle.ID, Alg: "ES256", Sealed: []byte("other"), CreatedAt: T0.Add(time.Hour)}
+		if err := s.CreateKey(t.Context(), dup, Event(gatehouse.EventKeysRotated, "")); err == nil {
 			t.Error("CreateKey with an id in use = nil, want an error")
 		}
 		checkKeys(t, s, "ListKeys", newest, middle, oldest)

@@ -11,10 +11,10 @@ import (
 )
 
 func testCreateLogin(t *testing.T, s gatehouse.Store) {
-	u := newUser("user-alice")
-	createUser(t, s, u)
-	for _, l := range []gatehouse.Login{newSession("login-session", u.ID, t0), newToken("login-token", u.ID, t0)} {
-		createLogin(t, s, l)
+	u := User("user-alice")
+	CreateUser(t, s, u)
+	for _, l := range []gatehouse.Login{Session("login-session", u.ID, T0), Token("login-token", u.ID, T0)} {
+		CreateLogin(t, s, l)
 		checkKept(t, s, l)
 	}
 	checkIDs(t, "audit types", auditTypes(t, s, u.ID), []string{
@@ -23,11 +23,11 @@ func testCreateLogin(t *testing.T, s gatehouse.Store) {
 }
 
 func testSessionBySecretHash(t *testing.T, s gatehouse.Store) {
-	u := newUser("user-alice")
+	u := User("user-alice")
 	u.Roles = []string{"admin", "member"}
-	createUser(t, s, u)
-	l := newSession("login-session", u.ID, t0)
-	createLogin(t, s, l)
+	CreateUser(t, s, u)
+	l := Session("login-session", u.ID, T0)
+	CreateLogin(t, s, l)
 
 	gotLogin, gotUser, err := s.SessionBySecretHash(t.Context(), l.SecretHash)
 	if err != nil {
@@ -37,8 +37,8 @@ func testSessionBySecretHash(t *testing.T, s gatehouse.Store) {
 	checkUser(t, "SessionBySecretHash user", gotUser, u)
 
 	// Deadlines are the caller's to check: an expired session is returned.
-	expired := newSession("login-expired", u.ID, t0.Add(-60*24*time.Hour))
-	createLogin(t, s, expired)
+	expired := Session("login-expired", u.ID, T0.Add(-60*24*time.Hour))
+	CreateLogin(t, s, expired)
 	gotLogin, _, err = s.SessionBySecretHash(t.Context(), expired.SecretHash)
 	if err != nil {
 		t.Fatalf("SessionBySecretHash of an expired session = %v, want nil", err)
@@ -46,10 +46,10 @@ func testSessionBySecretHash(t *testing.T, s gatehouse.Store) {
 	checkLogin(t, "SessionBySecretHash of an expired session", gotLogin, expired)
 
 	// Only sessions are found, even if a token login had a hash.
-	tok := newToken("login-token", u.ID, t0)
+	tok := Token("login-token", u.ID, T0)
 	tok.SecretHash = secretHash(tok.ID)
-	createLogin(t, s, tok)
-	createLogin(t, s, newToken("login-token-without-hash", u.ID, t0))
+	CreateLogin(t, s, tok)
+	CreateLogin(t, s, Token("login-token-without-hash", u.ID, T0))
 	for _, tt := range []struct {
 		name string
 		hash []byte
@@ -60,24 +60,24 @@ func testSessionBySecretHash(t *testing.T, s gatehouse.Store) {
 		{name: "an empty hash", hash: []byte{}},
 	} {
 		_, _, err := s.SessionBySecretHash(t.Context(), tt.hash)
-		checkCode(t, "SessionBySecretHash of "+tt.name, err, gatehouse.CodeNotFound)
+		CheckCode(t, "SessionBySecretHash of "+tt.name, err, gatehouse.CodeNotFound)
 	}
 }
 
 func testLoginNotFound(t *testing.T, s gatehouse.Store) {
 	_, err := s.LoginByID(t.Context(), "login-nobody")
-	checkCode(t, "LoginByID", err, gatehouse.CodeNotFound)
+	CheckCode(t, "LoginByID", err, gatehouse.CodeNotFound)
 }
 
 func testSecretHashUnique(t *testing.T, s gatehouse.Store) {
-	u := newUser("user-alice")
-	createUser(t, s, u)
-	first := newSession("login-1", u.ID, t0)
-	createLogin(t, s, first)
+	u := User("user-alice")
+	CreateUser(t, s, u)
+	first := Session("login-1", u.ID, T0)
+	CreateLogin(t, s, first)
 
-	second := newSession("login-2", u.ID, t0.Add(time.Minute))
+	second := Session("login-2", u.ID, T0.Add(time.Minute))
 	second.SecretHash = first.SecretHash
-	if err := s.CreateLogin(t.Context(), second, newEvent(gatehouse.EventLoginSucceeded, u.ID)); err == nil {
+	if err := s.CreateLogin(t.Context(), second, Event(gatehouse.EventLoginSucceeded, u.ID)); err == nil {
 		t.Fatal("CreateLogin with a secret hash in use = nil, want an error")
 	}
 	checkGone(t, s, gatehouse.Login{ID: second.ID})
@@ -90,12 +90,12 @@ func testSecretHashUnique(t *testing.T, s gatehouse.Store) {
 }
 
 func testListLogins(t *testing.T, s gatehouse.Store) {
-	alice, bob := newUser("user-alice"), newUser("user-bob")
-	createUser(t, s, alice)
-	createUser(t, s, bob)
-	now := t0
+	alice, bob := User("user-alice"), User("user-bob")
+	CreateUser(t, s, alice)
+	CreateUser(t, s, bob)
+	now := T0
 	login := func(id string, created, expires, idle time.Time) gatehouse.Login {
-		l := newSession(id, alice.ID, created)
+		l := Session(id, alice.ID, created)
 		l.ExpiresAt, l.IdleExpiresAt = expires, idle
 		if idle.IsZero() {
 			l.Mode, l.SecretHash = gatehouse.ModeToken, nil
@@ -112,9 +112,9 @@ func testListLogins(t *testing.T, s gatehouse.Store) {
 		idleExpired = login("login-d", now.Add(-time.Hour), now.Add(time.Hour), now)
 	)
 	for _, l := range []gatehouse.Login{live, token, sameTime, newest, expired, expiresNow, idleExpired} {
-		createLogin(t, s, l)
+		CreateLogin(t, s, l)
 	}
-	createLogin(t, s, newSession("login-bob", bob.ID, now))
+	CreateLogin(t, s, Session("login-bob", bob.ID, now))
 
 	got, err := s.ListLogins(t.Context(), alice.ID, now)
 	if err != nil {
@@ -139,14 +139,14 @@ func testListLogins(t *testing.T, s gatehouse.Store) {
 }
 
 func testTouchLogin(t *testing.T, s gatehouse.Store) {
-	u := newUser("user-alice")
-	createUser(t, s, u)
-	l := newSession("login-1", u.ID, t0)
-	createLogin(t, s, l)
-	other := newSession("login-2", u.ID, t0)
-	createLogin(t, s, other)
+	u := User("user-alice")
+	CreateUser(t, s, u)
+	l := Session("login-1", u.ID, T0)
+	CreateLogin(t, s, l)
+	other := Session("login-2", u.ID, T0)
+	CreateLogin(t, s, other)
 
-	seen := t0.Add(10 * time.Minute)
+	seen := T0.Add(10 * time.Minute)
 	if err := s.TouchLogin(t.Context(), l.ID, seen, seen.Add(24*time.Hour)); err != nil {
 		t.Fatalf("TouchLogin = %v, want nil", err)
 	}
@@ -156,7 +156,7 @@ func testTouchLogin(t *testing.T, s gatehouse.Store) {
 	checkKept(t, s, other)
 
 	err := s.TouchLogin(t.Context(), "login-nobody", seen, seen.Add(time.Hour))
-	checkCode(t, "TouchLogin of a missing login", err, gatehouse.CodeNotFound)
+	CheckCode(t, "TouchLogin of a missing login", err, gatehouse.CodeNotFound)
 }
 
 func testRevokeLogins(t *testing.T, s gatehouse.Store) {
@@ -180,28 +180,28 @@ func testRevokeLogins(t *testing.T, s gatehouse.Store) {
 		t.Run(tt.name, func(t *testing.T) {
 			// Each case has users and logins of its own.
 			id := func(key string) string { return fmt.Sprintf("case%d-%s", i, key) }
-			alice, bob := newUser(id("alice")), newUser(id("bob"))
-			createUser(t, s, alice)
-			createUser(t, s, bob)
+			alice, bob := User(id("alice")), User(id("bob"))
+			CreateUser(t, s, alice)
+			CreateUser(t, s, bob)
 			logins := map[string]gatehouse.Login{
-				"b1": newSession(id("b1"), bob.ID, t0),
+				"b1": Session(id("b1"), bob.ID, T0),
 			}
 			if !tt.none {
-				logins["l1"] = newSession(id("l1"), alice.ID, t0)
-				logins["l2"] = newToken(id("l2"), alice.ID, t0.Add(time.Minute))
-				logins["l3"] = newSession(id("l3"), alice.ID, t0.Add(2*time.Minute))
+				logins["l1"] = Session(id("l1"), alice.ID, T0)
+				logins["l2"] = Token(id("l2"), alice.ID, T0.Add(time.Minute))
+				logins["l3"] = Session(id("l3"), alice.ID, T0.Add(2*time.Minute))
 			}
 			for _, l := range logins {
-				createLogin(t, s, l)
+				CreateLogin(t, s, l)
 			}
-			r := gatehouse.Revocation{UserID: alice.ID, Reason: gatehouse.ReasonRevoked, At: t0}
+			r := gatehouse.Revocation{UserID: alice.ID, Reason: gatehouse.ReasonRevoked, At: T0}
 			if tt.loginID != "" {
 				r.LoginID = id(tt.loginID)
 			}
 			if tt.keepLoginID != "" {
 				r.KeepLoginID = id(tt.keepLoginID)
 			}
-			ev := newEvent(gatehouse.EventSessionRevoked, alice.ID)
+			ev := Event(gatehouse.EventSessionRevoked, alice.ID)
 			ev.Detail = tt.name
 			before := auditTypes(t, s, "")
 
@@ -240,19 +240,19 @@ func testRevokeLogins(t *testing.T, s gatehouse.Store) {
 }
 
 func testDeleteExpiredLogins(t *testing.T, s gatehouse.Store) {
-	u := newUser("user-alice")
-	createUser(t, s, u)
-	now := t0
-	live := newSession("login-live", u.ID, now.Add(-time.Hour))
-	token := newToken("login-token", u.ID, now.Add(-time.Hour))
-	expired := newSession("login-expired", u.ID, now.Add(-time.Hour))
+	u := User("user-alice")
+	CreateUser(t, s, u)
+	now := T0
+	live := Session("login-live", u.ID, now.Add(-time.Hour))
+	token := Token("login-token", u.ID, now.Add(-time.Hour))
+	expired := Session("login-expired", u.ID, now.Add(-time.Hour))
 	expired.ExpiresAt = now.Add(-time.Nanosecond)
-	expiresNow := newToken("login-expires-now", u.ID, now.Add(-time.Hour))
+	expiresNow := Token("login-expires-now", u.ID, now.Add(-time.Hour))
 	expiresNow.ExpiresAt = now
-	idle := newSession("login-idle", u.ID, now.Add(-time.Hour))
+	idle := Session("login-idle", u.ID, now.Add(-time.Hour))
 	idle.IdleExpiresAt = now
 	for _, l := range []gatehouse.Login{live, token, expired, expiresNow, idle} {
-		createLogin(t, s, l)
+		CreateLogin(t, s, l)
 	}
 	if n, err := s.CountLiveLogins(t.Context(), now); err != nil || n != 2 {
 		t.Errorf("CountLiveLogins = %d, %v; want 2 (the live session and the token), nil", n, err)
@@ -277,19 +277,19 @@ func testTimestamps(t *testing.T, s gatehouse.Store) {
 	// Times given in any zone come back as the same instant in UTC.
 	india := time.FixedZone("IST", 5*3600+1800)
 	west := time.FixedZone("", -7*3600)
-	u := newUser("user-alice")
+	u := User("user-alice")
 	u.CreatedAt = time.Date(2029, time.March, 4, 5, 6, 7, 999999999, india)
-	createUser(t, s, u)
+	CreateUser(t, s, u)
 	got, err := s.UserByID(t.Context(), u.ID)
 	if err != nil {
 		t.Fatalf("UserByID = %v, want nil", err)
 	}
 	checkUser(t, "UserByID", got, u)
 
-	l := newSession("login-1", u.ID, time.Date(2029, time.March, 4, 5, 6, 7, 1, west))
+	l := Session("login-1", u.ID, time.Date(2029, time.March, 4, 5, 6, 7, 1, west))
 	l.LastSeenAt = time.Time{} // the zero time stays zero
 	l.IdleExpiresAt = time.Date(2029, time.March, 5, 5, 6, 7, 2, india)
-	createLogin(t, s, l)
+	CreateLogin(t, s, l)
 	checkKept(t, s, l)
 
 	ev := gatehouse.AuditEvent{At: time.Date(2029, time.March, 4, 5, 6, 7, 3, west), Type: gatehouse.EventLogout, UserID: "user-bob"}
@@ -306,25 +306,25 @@ func testTimestamps(t *testing.T, s gatehouse.Store) {
 func testConcurrency(t *testing.T, s gatehouse.Store) {
 	const users, workers = 5, 50
 	for i := range users {
-		createUser(t, s, newUser(fmt.Sprintf("user-%d", i)))
+		CreateUser(t, s, User(fmt.Sprintf("user-%d", i)))
 	}
 	var wg sync.WaitGroup
 	for i := range workers {
 		wg.Go(func() {
 			userID := fmt.Sprintf("user-%d", i%users)
-			l := newSession(fmt.Sprintf("login-%02d", i), userID, t0)
-			if err := s.CreateLogin(t.Context(), l, newEvent(gatehouse.EventLoginSucceeded, userID)); err != nil {
+			l := Session(fmt.Sprintf("login-%02d", i), userID, T0)
+			if err := s.CreateLogin(t.Context(), l, Event(gatehouse.EventLoginSucceeded, userID)); err != nil {
 				t.Errorf("CreateLogin(%q) = %v, want nil", l.ID, err)
 				return
 			}
 			if _, _, err := s.SessionBySecretHash(t.Context(), l.SecretHash); err != nil {
 				t.Errorf("SessionBySecretHash(hash of %q) = %v, want nil", l.ID, err)
 			}
-			if err := s.TouchLogin(t.Context(), l.ID, t0.Add(time.Minute), t0.Add(time.Hour)); err != nil {
+			if err := s.TouchLogin(t.Context(), l.ID, T0.Add(time.Minute), T0.Add(time.Hour)); err != nil {
 				t.Errorf("TouchLogin(%q) = %v, want nil", l.ID, err)
 			}
-			r := gatehouse.Revocation{UserID: userID, LoginID: l.ID, Reason: gatehouse.ReasonLogout, At: t0}
-			revoked, err := s.RevokeLogins(t.Context(), r, newEvent(gatehouse.EventLogout, userID))
+			r := gatehouse.Revocation{UserID: userID, LoginID: l.ID, Reason: gatehouse.ReasonLogout, At: T0}
+			revoked, err := s.RevokeLogins(t.Context(), r, Event(gatehouse.EventLogout, userID))
 			if err != nil {
 				t.Errorf("RevokeLogins(%q) = %v, want nil", l.ID, err)
 				return
@@ -336,7 +336,7 @@ func testConcurrency(t *testing.T, s gatehouse.Store) {
 
 	for i := range users {
 		userID := fmt.Sprintf("user-%d", i)
-		logins, err := s.ListLogins(t.Context(), userID, t0)
+		logins, err := s.ListLogins(t.Context(), userID, T0)
 		if err != nil || len(logins) != 0 {
 			t.Errorf("ListLogins(%q) = %q, %v; want none, nil", userID, loginIDs(logins), err)
 		}
@@ -349,5 +349,16 @@ func testConcurrency(t *testing.T, s gatehouse.Store) {
 	}
 	if logouts != workers {
 		t.Errorf("audit log has %d logout events, want %d", logouts, workers)
+	}
+}
+
+// testLoginOfMissingUser: a login belongs to a user who exists.
+func testLoginOfMissingUser(t *testing.T, s gatehouse.Store) {
+	l := Session("login-ghost", "user-ghost", T0)
+	err := s.CreateLogin(t.Context(), l, Event(gatehouse.EventLoginSucceeded, l.UserID))
+	CheckCode(t, "CreateLogin for a missing user", err, gatehouse.CodeUnavailable)
+	checkGone(t, s, l)
+	if types := auditTypes(t, s, ""); len(types) != 0 {
+		t.Errorf("audit types = %q, want none", types)
 	}
 }

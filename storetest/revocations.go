@@ -8,36 +8,15 @@ import (
 	"github.com/gatehouse/gatehouse"
 )
 
-func testRevokeRolesChanged(t *testing.T, s gatehouse.Store) {
-	u := newUser("user-alice")
-	createUser(t, s, u)
-	sess := newSession("login-1", u.ID, t0)
-	createLogin(t, s, sess)
-	tok := newToken("login-2", u.ID, t0)
-	rt := newRefreshToken("2", tok.ID, t0)
-	createTokenLogin(t, s, tok, rt)
-
-	// Whatever else it names, a roles_changed revocation revokes no login
-	// but is recorded.
-	for _, r := range []gatehouse.Revocation{
-		{UserID: u.ID, Reason: gatehouse.ReasonRolesChanged, At: t0},
-		{UserID: u.ID, LoginID: sess.ID, Reason: gatehouse.ReasonRolesChanged, At: t0},
-		{UserID: u.ID, KeepLoginID: sess.ID, Reason: gatehouse.ReasonRolesChanged, At: t0},
-	} {
-		ev := newEvent(gatehouse.EventUserRolesChanged, u.ID)
-		ev.Detail = fmt.Sprintf("%+v", r)
-		revoked, err := s.RevokeLogins(t.Context(), r, ev)
-		if err != nil {
-			t.Fatalf("RevokeLogins(%+v) = %v, want nil", r, err)
-		}
-		checkIDs(t, fmt.Sprintf("RevokeLogins(%+v)", r), revoked, nil)
-		checkNewestEvent(t, s, ev)
-	}
+// testUpdateUserFeed: UpdateUser adds the feed entry it is given and
+// revokes nothing for it, as when the service changes a user's roles.
+func testUpdateUserFeed(t *testing.T, s gatehouse.Store) {
+	u, sess, tok, rt := aliceWithLogins(t, s)
 
 	u.Roles = []string{"admin"}
-	r := &gatehouse.Revocation{UserID: u.ID, Reason: gatehouse.ReasonRolesChanged, At: t0}
-	ev := newEvent(gatehouse.EventUserRolesChanged, u.ID)
-	revoked, err := s.UpdateUser(t.Context(), u, r, ev)
+	feed := &gatehouse.RevocationEvent{UserID: u.ID, Reason: gatehouse.ReasonRolesChanged, At: T0}
+	ev := Event(gatehouse.EventUserRolesChanged, u.ID)
+	revoked, err := s.UpdateUser(t.Context(), u, nil, feed, ev)
 	if err != nil {
 		t.Fatalf("UpdateUser = %v, want nil", err)
 	}
@@ -52,16 +31,61 @@ func testRevokeRolesChanged(t *testing.T, s gatehouse.Store) {
 	checkKept(t, s, sess)
 	checkKept(t, s, tok)
 	checkFound(t, s, rt, tok, u)
-	feed, err := s.RevocationsAfter(t.Context(), 0, time.Time{}, 100)
+	entries, err := s.RevocationsAfter(t.Context(), 0, time.Time{}, 100)
 	if err != nil {
 		t.Fatalf("RevocationsAfter = %v, want nil", err)
 	}
-	if len(feed) != 4 {
-		t.Fatalf("RevocationsAfter = %+v, want 4 entries", feed)
+	if len(entries) != 1 {
+		t.Fatalf("RevocationsAfter = %+v, want 1 entry", entries)
 	}
-	for i, e := range feed {
-		want := gatehouse.RevocationEvent{Seq: e.Seq, UserID: u.ID, Reason: gatehouse.ReasonRolesChanged, At: t0}
-		checkRevocation(t, fmt.Sprintf("RevocationsAfter[%d]", i), e, want)
+	want := *feed
+	want.Seq = entries[0].Seq
+	checkRevocation(t, "RevocationsAfter[0]", entries[0], want)
+}
+
+// testFeedEntries checks every entry that each way of revoking adds to the
+// feed: one per login, in id order within a revocation, and nothing for
+// expiry.
+func testFeedEntries(t *testing.T, s gatehouse.Store) {
+	u := User("user-alice")
+	CreateUser(t, s, u)
+	for _, id := range []string{"login-3", "login-1", "login-2"} {
+		CreateLogin(t, s, Session(id, u.ID, T0))
+	}
+	at := func(seconds int) time.Time { return T0.Add(time.Duration(seconds) * time.Second) }
+	r := gatehouse.Revocation{UserID: u.ID, LoginID: "login-2", Reason: gatehouse.ReasonLogout, At: at(0)}
+	if _, err := s.RevokeLogins(t.Context(), r, Event(gatehouse.EventLogout, u.ID)); err != nil {
+		t.Fatalf("RevokeLogins = %v, want nil", err)
+	}
+	r = gatehouse.Revocation{UserID: u.ID, Reason: gatehouse.ReasonPasswordChanged, At: at(1)}
+	if _, err := s.UpdateUser(t.Context(), u, &r, nil, Event(gatehouse.EventPasswordChanged, u.ID)); err != nil {
+		t.Fatalf("UpdateUser = %v, want nil", err)
+	}
+	feed := &gatehouse.RevocationEvent{UserID: u.ID, Reason: gatehouse.ReasonRolesChanged, At: at(2)}
+	if _, err := s.UpdateUser(t.Context(), u, nil, feed, Event(gatehouse.EventUserRolesChanged, u.ID)); err != nil {
+		t.Fatalf("UpdateUser = %v, want nil", err)
+	}
+	CreateLogin(t, s, Session("login-4", u.ID, T0))
+	if _, err := s.DeleteExpiredLogins(t.Context(), T0.Add(365*24*time.Hour)); err != nil {
+		t.Fatalf("DeleteExpiredLogins = %v, want nil", err)
+	}
+
+	got, err := s.RevocationsAfter(t.Context(), 0, time.Time{}, 100)
+	if err != nil {
+		t.Fatalf("RevocationsAfter = %v, want nil", err)
+	}
+	want := []gatehouse.RevocationEvent{
+		{LoginID: "login-2", UserID: u.ID, Reason: gatehouse.ReasonLogout, At: at(0)},
+		{LoginID: "login-1", UserID: u.ID, Reason: gatehouse.ReasonPasswordChanged, At: at(1)},
+		{LoginID: "login-3", UserID: u.ID, Reason: gatehouse.ReasonPasswordChanged, At: at(1)},
+		{LoginID: "", UserID: u.ID, Reason: gatehouse.ReasonRolesChanged, At: at(2)},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("RevocationsAfter = %+v, want %+v", got, want)
+	}
+	for i := range got {
+		want[i].Seq = got[i].Seq
+		checkRevocation(t, fmt.Sprintf("RevocationsAfter[%d]", i), got[i], want[i])
 	}
 }
 
@@ -75,16 +99,16 @@ func checkRevocation(t *testing.T, call string, got, want gatehouse.RevocationEv
 }
 
 func testRevocationsAfter(t *testing.T, s gatehouse.Store) {
-	alice, bob := newUser("user-alice"), newUser("user-bob")
-	createUser(t, s, alice)
-	createUser(t, s, bob)
-	l1, l2 := newSession("login-1", alice.ID, t0), newSession("login-2", alice.ID, t0)
-	createLogin(t, s, l1)
-	createLogin(t, s, l2)
-	tok := newToken("login-3", alice.ID, t0)
-	createTokenLogin(t, s, tok, newRefreshToken("3", tok.ID, t0))
-	b1 := newSession("login-b1", bob.ID, t0)
-	createLogin(t, s, b1)
+	alice, bob := User("user-alice"), User("user-bob")
+	CreateUser(t, s, alice)
+	CreateUser(t, s, bob)
+	l1, l2 := Session("login-1", alice.ID, T0), Session("login-2", alice.ID, T0)
+	CreateLogin(t, s, l1)
+	CreateLogin(t, s, l2)
+	tok := Token("login-3", alice.ID, T0)
+	CreateTokenLogin(t, s, tok, RefreshToken("3", tok.ID, T0))
+	b1 := Session("login-b1", bob.ID, T0)
+	CreateLogin(t, s, b1)
 
 	feed := func(t *testing.T, after int64, since time.Time, limit int) []gatehouse.RevocationEvent {
 		t.Helper()
@@ -101,29 +125,29 @@ func testRevocationsAfter(t *testing.T, s gatehouse.Store) {
 	// Each step revokes one login at most, so the feed's order is known.
 	revoke := func(r gatehouse.Revocation, want []string) {
 		t.Helper()
-		got, err := s.RevokeLogins(t.Context(), r, newEvent(gatehouse.EventSessionRevoked, r.UserID))
+		got, err := s.RevokeLogins(t.Context(), r, Event(gatehouse.EventSessionRevoked, r.UserID))
 		if err != nil {
 			t.Fatalf("RevokeLogins(%+v) = %v, want nil", r, err)
 		}
 		checkIDs(t, "RevokeLogins", got, want)
 	}
-	update := func(u gatehouse.User, r gatehouse.Revocation, want []string) {
+	update := func(u gatehouse.User, r *gatehouse.Revocation, feed *gatehouse.RevocationEvent, want []string) {
 		t.Helper()
-		got, err := s.UpdateUser(t.Context(), u, &r, newEvent(gatehouse.EventPasswordChanged, u.ID))
+		got, err := s.UpdateUser(t.Context(), u, r, feed, Event(gatehouse.EventPasswordChanged, u.ID))
 		if err != nil {
-			t.Fatalf("UpdateUser(%q, %+v) = %v, want nil", u.ID, r, err)
+			t.Fatalf("UpdateUser(%q, %+v, %+v) = %v, want nil", u.ID, r, feed, err)
 		}
 		checkIDs(t, "UpdateUser revoked", got, want)
 	}
-	at := func(seconds int) time.Time { return t0.Add(time.Duration(seconds) * time.Second) }
+	at := func(seconds int) time.Time { return T0.Add(time.Duration(seconds) * time.Second) }
 	revoke(gatehouse.Revocation{UserID: alice.ID, LoginID: l1.ID, Reason: gatehouse.ReasonLogout, At: at(0)}, []string{l1.ID})
-	update(alice, gatehouse.Revocation{UserID: alice.ID, KeepLoginID: l2.ID, Reason: gatehouse.ReasonPasswordChanged, At: at(1)}, []string{tok.ID})
-	revoke(gatehouse.Revocation{UserID: alice.ID, Reason: gatehouse.ReasonRolesChanged, At: at(2)}, nil)
-	update(bob, gatehouse.Revocation{UserID: bob.ID, Reason: gatehouse.ReasonRolesChanged, At: at(3)}, nil)
+	update(alice, &gatehouse.Revocation{UserID: alice.ID, KeepLoginID: l2.ID, Reason: gatehouse.ReasonPasswordChanged, At: at(1)}, nil, []string{tok.ID})
+	update(alice, nil, &gatehouse.RevocationEvent{UserID: alice.ID, Reason: gatehouse.ReasonRolesChanged, At: at(2)}, nil)
+	update(bob, nil, &gatehouse.RevocationEvent{UserID: bob.ID, Reason: gatehouse.ReasonRolesChanged, At: at(3)}, nil)
 	revoke(gatehouse.Revocation{UserID: alice.ID, LoginID: b1.ID, Reason: gatehouse.ReasonRevoked, At: at(4)}, nil) // not hers
 	revoke(gatehouse.Revocation{UserID: bob.ID, LoginID: b1.ID, Reason: gatehouse.ReasonUserDisabled, At: at(4)}, []string{b1.ID})
 	// Expiry is not revocation.
-	if _, err := s.DeleteExpiredLogins(t.Context(), t0.Add(365*24*time.Hour)); err != nil {
+	if _, err := s.DeleteExpiredLogins(t.Context(), T0.Add(365*24*time.Hour)); err != nil {
 		t.Fatalf("DeleteExpiredLogins = %v, want nil", err)
 	}
 

@@ -29,12 +29,14 @@ func Run(t *testing.T, open func(t *testing.T) gatehouse.Store) {
 		{"CreateLogin", testCreateLogin},
 		{"SessionBySecretHash", testSessionBySecretHash},
 		{"LoginNotFound", testLoginNotFound},
+		{"LoginOfMissingUser", testLoginOfMissingUser},
 		{"SecretHashUnique", testSecretHashUnique},
 		{"ListLogins", testListLogins},
 		{"TouchLogin", testTouchLogin},
 		{"RevokeLogins", testRevokeLogins},
 		{"DeleteExpiredLogins", testDeleteExpiredLogins},
-		{"RevokeRolesChanged", testRevokeRolesChanged},
+		{"UpdateUserFeed", testUpdateUserFeed},
+		{"FeedEntries", testFeedEntries},
 		{"CreateTokenLogin", testCreateTokenLogin},
 		{"RefreshToken", testRefreshToken},
 		{"RotateRefreshToken", testRotateRefreshToken},
@@ -54,22 +56,27 @@ func Run(t *testing.T, open func(t *testing.T) gatehouse.Store) {
 	}
 }
 
-// t0 is the suite's "now". It has nanoseconds, which every store keeps.
-var t0 = time.Date(2030, time.January, 2, 3, 4, 5, 123456789, time.UTC)
+// The fixtures below are the suite's, and the stores' own tests use them
+// too.
 
-func newUser(id string) gatehouse.User {
+// T0 is the suite's "now". It has nanoseconds, which every store keeps.
+var T0 = time.Date(2030, time.January, 2, 3, 4, 5, 123456789, time.UTC)
+
+// User returns a member created an hour before T0, whose email is the id
+// at example.com.
+func User(id string) gatehouse.User {
 	return gatehouse.User{
 		ID:           id,
 		Email:        id + "@example.com",
 		PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo",
 		Roles:        []string{"member"},
-		CreatedAt:    t0.Add(-time.Hour),
+		CreatedAt:    T0.Add(-time.Hour),
 	}
 }
 
-// newSession returns a session login created at created, live for a day
+// Session returns a session login created at created, live for a day
 // of inactivity and thirty days at most.
-func newSession(id, userID string, created time.Time) gatehouse.Login {
+func Session(id, userID string, created time.Time) gatehouse.Login {
 	return gatehouse.Login{
 		ID:            id,
 		UserID:        userID,
@@ -86,8 +93,8 @@ func newSession(id, userID string, created time.Time) gatehouse.Login {
 	}
 }
 
-// newToken returns a token login created at created, live for a week.
-func newToken(id, userID string, created time.Time) gatehouse.Login {
+// Token returns a token login created at created, live for a week.
+func Token(id, userID string, created time.Time) gatehouse.Login {
 	return gatehouse.Login{
 		ID:        id,
 		UserID:    userID,
@@ -106,25 +113,29 @@ func secretHash(s string) []byte {
 	return h[:]
 }
 
-func newEvent(typ, userID string) gatehouse.AuditEvent {
-	return gatehouse.AuditEvent{At: t0, Type: typ, UserID: userID, IP: "192.0.2.1"}
+// Event returns an audit event at T0.
+func Event(typ, userID string) gatehouse.AuditEvent {
+	return gatehouse.AuditEvent{At: T0, Type: typ, UserID: userID, IP: "192.0.2.1"}
 }
 
-func createUser(t *testing.T, s gatehouse.Store, u gatehouse.User) {
+// CreateUser creates u, or ends the test.
+func CreateUser(t testing.TB, s gatehouse.Store, u gatehouse.User) {
 	t.Helper()
-	if err := s.CreateUser(t.Context(), u, newEvent(gatehouse.EventUserCreated, u.ID)); err != nil {
+	if err := s.CreateUser(t.Context(), u, Event(gatehouse.EventUserCreated, u.ID)); err != nil {
 		t.Fatalf("CreateUser(%q) = %v, want nil", u.ID, err)
 	}
 }
 
-func createLogin(t *testing.T, s gatehouse.Store, l gatehouse.Login) {
+// CreateLogin creates l, or ends the test.
+func CreateLogin(t testing.TB, s gatehouse.Store, l gatehouse.Login) {
 	t.Helper()
-	if err := s.CreateLogin(t.Context(), l, newEvent(gatehouse.EventLoginSucceeded, l.UserID)); err != nil {
+	if err := s.CreateLogin(t.Context(), l, Event(gatehouse.EventLoginSucceeded, l.UserID)); err != nil {
 		t.Fatalf("CreateLogin(%q) = %v, want nil", l.ID, err)
 	}
 }
 
-func checkCode(t *testing.T, call string, err error, want gatehouse.Code) {
+// CheckCode checks that err has the code want.
+func CheckCode(t testing.TB, call string, err error, want gatehouse.Code) {
 	t.Helper()
 	if got := gatehouse.ErrorCode(err); got != want {
 		t.Errorf("%s: error %v has code %q, want %q", call, err, got, want)
@@ -217,10 +228,10 @@ func auditTypes(t *testing.T, s gatehouse.Store, userID string) []string {
 func checkGone(t *testing.T, s gatehouse.Store, l gatehouse.Login) {
 	t.Helper()
 	_, err := s.LoginByID(t.Context(), l.ID)
-	checkCode(t, "LoginByID("+l.ID+")", err, gatehouse.CodeNotFound)
+	CheckCode(t, "LoginByID("+l.ID+")", err, gatehouse.CodeNotFound)
 	if l.SecretHash != nil {
 		_, _, err := s.SessionBySecretHash(t.Context(), l.SecretHash)
-		checkCode(t, "SessionBySecretHash(hash of "+l.ID+")", err, gatehouse.CodeNotFound)
+		CheckCode(t, "SessionBySecretHash(hash of "+l.ID+")", err, gatehouse.CodeNotFound)
 	}
 }
 

@@ -13,9 +13,9 @@ import (
 	"github.com/gatehouse/gatehouse"
 )
 
-// newRefreshToken returns an unused refresh token of a login, created at
+// RefreshToken returns an unused refresh token of a login, created at
 // created and live for a week; name tells its hash apart.
-func newRefreshToken(name, loginID string, created time.Time) gatehouse.RefreshToken {
+func RefreshToken(name, loginID string, created time.Time) gatehouse.RefreshToken {
 	return gatehouse.RefreshToken{
 		Hash:      secretHash("refresh token " + name),
 		LoginID:   loginID,
@@ -24,11 +24,27 @@ func newRefreshToken(name, loginID string, created time.Time) gatehouse.RefreshT
 	}
 }
 
-func createTokenLogin(t *testing.T, s gatehouse.Store, l gatehouse.Login, rt gatehouse.RefreshToken) {
+// CreateTokenLogin creates the token login l with its refresh token rt,
+// or ends the test.
+func CreateTokenLogin(t testing.TB, s gatehouse.Store, l gatehouse.Login, rt gatehouse.RefreshToken) {
 	t.Helper()
-	if err := s.CreateTokenLogin(t.Context(), l, rt, newEvent(gatehouse.EventLoginSucceeded, l.UserID)); err != nil {
+	if err := s.CreateTokenLogin(t.Context(), l, rt, Event(gatehouse.EventLoginSucceeded, l.UserID)); err != nil {
 		t.Fatalf("CreateTokenLogin(%q) = %v, want nil", l.ID, err)
 	}
+}
+
+// aliceWithLogins gives s the user alice with a session, login-1, and a
+// token login, login-2, with its refresh token.
+func aliceWithLogins(t *testing.T, s gatehouse.Store) (u gatehouse.User, sess, tok gatehouse.Login, rt gatehouse.RefreshToken) {
+	t.Helper()
+	u = User("user-alice")
+	CreateUser(t, s, u)
+	sess = Session("login-1", u.ID, T0)
+	CreateLogin(t, s, sess)
+	tok = Token("login-2", u.ID, T0)
+	rt = RefreshToken("2", tok.ID, T0)
+	CreateTokenLogin(t, s, tok, rt)
+	return u, sess, tok, rt
 }
 
 func checkRefreshToken(t *testing.T, call string, got, want gatehouse.RefreshToken) {
@@ -61,7 +77,7 @@ func checkFound(t *testing.T, s gatehouse.Store, rt gatehouse.RefreshToken, l ga
 func checkTokenGone(t *testing.T, s gatehouse.Store, call string, hash []byte) {
 	t.Helper()
 	_, _, _, err := s.RefreshToken(t.Context(), hash)
-	checkCode(t, call, err, gatehouse.CodeNotFound)
+	CheckCode(t, call, err, gatehouse.CodeNotFound)
 }
 
 // checkNewestEvent checks that the newest audit event of everyone is want.
@@ -75,12 +91,12 @@ func checkNewestEvent(t *testing.T, s gatehouse.Store, want gatehouse.AuditEvent
 }
 
 func testCreateTokenLogin(t *testing.T, s gatehouse.Store) {
-	u := newUser("user-alice")
+	u := User("user-alice")
 	u.Roles = []string{"admin", "member"}
-	createUser(t, s, u)
-	l := newToken("login-token", u.ID, t0)
-	rt := newRefreshToken("first", l.ID, t0)
-	ev := newEvent(gatehouse.EventLoginSucceeded, u.ID)
+	CreateUser(t, s, u)
+	l := Token("login-token", u.ID, T0)
+	rt := RefreshToken("first", l.ID, T0)
+	ev := Event(gatehouse.EventLoginSucceeded, u.ID)
 	ev.Detail = "token login"
 	if err := s.CreateTokenLogin(t.Context(), l, rt, ev); err != nil {
 		t.Fatalf("CreateTokenLogin = %v, want nil", err)
@@ -92,17 +108,17 @@ func testCreateTokenLogin(t *testing.T, s gatehouse.Store) {
 
 	// All or nothing: a login id in use stores no token, a token hash in
 	// use no login, and neither records its event.
-	taken := newToken(l.ID, u.ID, t0.Add(time.Minute))
-	takenRT := newRefreshToken("second", l.ID, t0.Add(time.Minute))
-	if err := s.CreateTokenLogin(t.Context(), taken, takenRT, newEvent(gatehouse.EventLoginSucceeded, u.ID)); err == nil {
+	taken := Token(l.ID, u.ID, T0.Add(time.Minute))
+	takenRT := RefreshToken("second", l.ID, T0.Add(time.Minute))
+	if err := s.CreateTokenLogin(t.Context(), taken, takenRT, Event(gatehouse.EventLoginSucceeded, u.ID)); err == nil {
 		t.Error("CreateTokenLogin with a login id in use = nil, want an error")
 	}
 	checkTokenGone(t, s, "RefreshToken of the token of a refused login", takenRT.Hash)
 	checkKept(t, s, l)
 
-	other := newToken("login-other", u.ID, t0.Add(time.Minute))
-	otherRT := newRefreshToken("first", other.ID, t0.Add(time.Minute)) // the same hash as rt
-	if err := s.CreateTokenLogin(t.Context(), other, otherRT, newEvent(gatehouse.EventLoginSucceeded, u.ID)); err == nil {
+	other := Token("login-other", u.ID, T0.Add(time.Minute))
+	otherRT := RefreshToken("first", other.ID, T0.Add(time.Minute)) // the same hash as rt
+	if err := s.CreateTokenLogin(t.Context(), other, otherRT, Event(gatehouse.EventLoginSucceeded, u.ID)); err == nil {
 		t.Error("CreateTokenLogin with a refresh token hash in use = nil, want an error")
 	}
 	checkGone(t, s, other)
@@ -111,25 +127,25 @@ func testCreateTokenLogin(t *testing.T, s gatehouse.Store) {
 }
 
 func testRefreshToken(t *testing.T, s gatehouse.Store) {
-	alice, bob := newUser("user-alice"), newUser("user-bob")
-	createUser(t, s, alice)
-	createUser(t, s, bob)
-	l1, l2 := newToken("login-1", alice.ID, t0), newToken("login-2", alice.ID, t0.Add(time.Minute))
-	b1 := newToken("login-b1", bob.ID, t0)
-	rt1 := newRefreshToken("1", l1.ID, t0)
-	rt2 := newRefreshToken("2", l2.ID, t0.Add(time.Minute))
-	rtb := newRefreshToken("b1", b1.ID, t0)
-	createTokenLogin(t, s, l1, rt1)
-	createTokenLogin(t, s, l2, rt2)
-	createTokenLogin(t, s, b1, rtb)
+	alice, bob := User("user-alice"), User("user-bob")
+	CreateUser(t, s, alice)
+	CreateUser(t, s, bob)
+	l1, l2 := Token("login-1", alice.ID, T0), Token("login-2", alice.ID, T0.Add(time.Minute))
+	b1 := Token("login-b1", bob.ID, T0)
+	rt1 := RefreshToken("1", l1.ID, T0)
+	rt2 := RefreshToken("2", l2.ID, T0.Add(time.Minute))
+	rtb := RefreshToken("b1", b1.ID, T0)
+	CreateTokenLogin(t, s, l1, rt1)
+	CreateTokenLogin(t, s, l2, rt2)
+	CreateTokenLogin(t, s, b1, rtb)
 	checkFound(t, s, rt1, l1, alice)
 	checkFound(t, s, rt2, l2, alice)
 	checkFound(t, s, rtb, b1, bob)
 
 	// Deadlines are the caller's to check: an expired token is returned.
-	expired := newToken("login-expired", alice.ID, t0.Add(-30*24*time.Hour))
-	expiredRT := newRefreshToken("expired", expired.ID, expired.CreatedAt)
-	createTokenLogin(t, s, expired, expiredRT)
+	expired := Token("login-expired", alice.ID, T0.Add(-30*24*time.Hour))
+	expiredRT := RefreshToken("expired", expired.ID, expired.CreatedAt)
+	CreateTokenLogin(t, s, expired, expiredRT)
 	checkFound(t, s, expiredRT, expired, alice)
 
 	for _, tt := range []struct {
@@ -144,15 +160,15 @@ func testRefreshToken(t *testing.T, s gatehouse.Store) {
 	}
 
 	// Revoking a login takes its refresh tokens with it.
-	r := gatehouse.Revocation{UserID: alice.ID, LoginID: l1.ID, Reason: gatehouse.ReasonLogout, At: t0}
-	if _, err := s.RevokeLogins(t.Context(), r, newEvent(gatehouse.EventLogout, alice.ID)); err != nil {
+	r := gatehouse.Revocation{UserID: alice.ID, LoginID: l1.ID, Reason: gatehouse.ReasonLogout, At: T0}
+	if _, err := s.RevokeLogins(t.Context(), r, Event(gatehouse.EventLogout, alice.ID)); err != nil {
 		t.Fatalf("RevokeLogins = %v, want nil", err)
 	}
 	checkTokenGone(t, s, "RefreshToken after RevokeLogins", rt1.Hash)
 	checkFound(t, s, rt2, l2, alice)
 
-	r = gatehouse.Revocation{UserID: alice.ID, Reason: gatehouse.ReasonPasswordChanged, At: t0}
-	if _, err := s.UpdateUser(t.Context(), alice, &r, newEvent(gatehouse.EventPasswordChanged, alice.ID)); err != nil {
+	r = gatehouse.Revocation{UserID: alice.ID, Reason: gatehouse.ReasonPasswordChanged, At: T0}
+	if _, err := s.UpdateUser(t.Context(), alice, &r, nil, Event(gatehouse.EventPasswordChanged, alice.ID)); err != nil {
 		t.Fatalf("UpdateUser = %v, want nil", err)
 	}
 	checkTokenGone(t, s, "RefreshToken after UpdateUser with revoke", rt2.Hash)
@@ -171,18 +187,18 @@ type rotation struct {
 // token's hash are told apart by name.
 func newRotation(t *testing.T, s gatehouse.Store, name string) rotation {
 	t.Helper()
-	u := newUser("user-" + name)
-	createUser(t, s, u)
-	l := newToken("login-"+name, u.ID, t0)
-	first := newRefreshToken("first of "+name, l.ID, t0)
-	createTokenLogin(t, s, l, first)
+	u := User("user-" + name)
+	CreateUser(t, s, u)
+	l := Token("login-"+name, u.ID, T0)
+	first := RefreshToken("first of "+name, l.ID, T0)
+	CreateTokenLogin(t, s, l, first)
 	return rotation{u: u, l: l, first: first}
 }
 
 func testRotateRefreshToken(t *testing.T, s gatehouse.Store) {
 	r := newRotation(t, s, "alice")
-	next := newRefreshToken("next", r.l.ID, t0.Add(10*time.Minute))
-	ev := newEvent(gatehouse.EventTokenRefreshed, r.u.ID)
+	next := RefreshToken("next", r.l.ID, T0.Add(10*time.Minute))
+	ev := Event(gatehouse.EventTokenRefreshed, r.u.ID)
 	ev.At = next.CreatedAt
 	before := auditTypes(t, s, "")
 
@@ -217,17 +233,17 @@ func testRotateRefreshToken(t *testing.T, s gatehouse.Store) {
 		checkIDs(t, "audit types after a lost rotation", auditTypes(t, s, ""), wantAudit)
 	}
 	t.Run("second rotation of the same token", func(t *testing.T) {
-		again := newRefreshToken("again", r.l.ID, t0.Add(20*time.Minute))
-		ok, err := s.RotateRefreshToken(t.Context(), r.first.Hash, again, newEvent(gatehouse.EventTokenRefreshed, r.u.ID))
+		again := RefreshToken("again", r.l.ID, T0.Add(20*time.Minute))
+		ok, err := s.RotateRefreshToken(t.Context(), r.first.Hash, again, Event(gatehouse.EventTokenRefreshed, r.u.ID))
 		if err != nil || ok {
 			t.Errorf("RotateRefreshToken of a used token = %t, %v; want false, nil", ok, err)
 		}
 		unchanged(t, again)
 	})
 	t.Run("unknown token", func(t *testing.T) {
-		stray := newRefreshToken("stray", r.l.ID, t0.Add(20*time.Minute))
+		stray := RefreshToken("stray", r.l.ID, T0.Add(20*time.Minute))
 		for _, hash := range [][]byte{secretHash("unknown"), nil} {
-			ok, err := s.RotateRefreshToken(t.Context(), hash, stray, newEvent(gatehouse.EventTokenRefreshed, r.u.ID))
+			ok, err := s.RotateRefreshToken(t.Context(), hash, stray, Event(gatehouse.EventTokenRefreshed, r.u.ID))
 			if err != nil || ok {
 				t.Errorf("RotateRefreshToken of an unknown hash %x = %t, %v; want false, nil", hash, ok, err)
 			}
@@ -238,20 +254,20 @@ func testRotateRefreshToken(t *testing.T, s gatehouse.Store) {
 		// The claim on next is undone with the insert that failed: next
 		// stays unused.
 		clash := r.first
-		clash.CreatedAt = t0.Add(20 * time.Minute)
-		ok, err := s.RotateRefreshToken(t.Context(), next.Hash, clash, newEvent(gatehouse.EventTokenRefreshed, r.u.ID))
+		clash.CreatedAt = T0.Add(20 * time.Minute)
+		ok, err := s.RotateRefreshToken(t.Context(), next.Hash, clash, Event(gatehouse.EventTokenRefreshed, r.u.ID))
 		if err == nil || ok {
 			t.Errorf("RotateRefreshToken to a hash in use = %t, %v; want false and an error", ok, err)
 		}
 		unchanged(t, clash)
 	})
 	t.Run("after the login is revoked", func(t *testing.T) {
-		rev := gatehouse.Revocation{UserID: r.u.ID, LoginID: r.l.ID, Reason: gatehouse.ReasonRevoked, At: t0}
-		if _, err := s.RevokeLogins(t.Context(), rev, newEvent(gatehouse.EventSessionRevoked, r.u.ID)); err != nil {
+		rev := gatehouse.Revocation{UserID: r.u.ID, LoginID: r.l.ID, Reason: gatehouse.ReasonRevoked, At: T0}
+		if _, err := s.RevokeLogins(t.Context(), rev, Event(gatehouse.EventSessionRevoked, r.u.ID)); err != nil {
 			t.Fatalf("RevokeLogins = %v, want nil", err)
 		}
-		late := newRefreshToken("late", r.l.ID, t0.Add(30*time.Minute))
-		ok, err := s.RotateRefreshToken(t.Context(), next.Hash, late, newEvent(gatehouse.EventTokenRefreshed, r.u.ID))
+		late := RefreshToken("late", r.l.ID, T0.Add(30*time.Minute))
+		ok, err := s.RotateRefreshToken(t.Context(), next.Hash, late, Event(gatehouse.EventTokenRefreshed, r.u.ID))
 		if err != nil || ok {
 			t.Errorf("RotateRefreshToken after revocation = %t, %v; want false, nil", ok, err)
 		}
@@ -267,22 +283,25 @@ func testRotateRefreshToken(t *testing.T, s gatehouse.Store) {
 // same one.
 func testRotateRefreshTokenConcurrently(t *testing.T, s gatehouse.Store) {
 	t.Run("different successors", func(t *testing.T) {
-		rotateConcurrently(t, s, "alice", func(i int) string { return fmt.Sprintf("next-%02d", i) })
+		rotateConcurrently(t, []gatehouse.Store{s}, "alice", func(i int) string { return fmt.Sprintf("next-%02d", i) })
 	})
 	t.Run("one successor", func(t *testing.T) {
-		rotateConcurrently(t, s, "bob", func(int) string { return "next" })
+		rotateConcurrently(t, []gatehouse.Store{s}, "bob", func(int) string { return "next" })
 	})
 }
 
-// rotateConcurrently rotates the token of a new login of user from 20 goroutines at
-// once; the successor of the i-th is named name(i).
-func rotateConcurrently(t *testing.T, s gatehouse.Store, user string, name func(i int) string) {
+// rotateConcurrently rotates the token of a new login of user from 20
+// goroutines at once, on the stores in turn (several stores on one
+// database stand for several servers); the successor of the i-th is named
+// name(i).
+func rotateConcurrently(t *testing.T, stores []gatehouse.Store, user string, name func(i int) string) {
 	const workers = 20
+	s := stores[0]
 	r := newRotation(t, s, user)
 	before := auditTypes(t, s, "")
 	nexts := make([]gatehouse.RefreshToken, workers)
 	for i := range nexts {
-		nexts[i] = newRefreshToken(r.l.ID+" "+name(i), r.l.ID, t0.Add(time.Duration(i+1)*time.Second))
+		nexts[i] = RefreshToken(r.l.ID+" "+name(i), r.l.ID, T0.Add(time.Duration(i+1)*time.Second))
 	}
 
 	var wins atomic.Int32
@@ -291,7 +310,7 @@ func rotateConcurrently(t *testing.T, s gatehouse.Store, user string, name func(
 	for i := range workers {
 		wg.Go(func() {
 			<-start
-			ok, err := s.RotateRefreshToken(t.Context(), r.first.Hash, nexts[i], newEvent(gatehouse.EventTokenRefreshed, r.u.ID))
+			ok, err := stores[i%len(stores)].RotateRefreshToken(t.Context(), r.first.Hash, nexts[i], Event(gatehouse.EventTokenRefreshed, r.u.ID))
 			if err != nil {
 				t.Errorf("RotateRefreshToken (worker %d) = %v, want nil", i, err)
 			}
@@ -316,7 +335,7 @@ func rotateConcurrently(t *testing.T, s gatehouse.Store, user string, name func(
 		seenHash[string(next.Hash)] = true
 		got, _, _, err := s.RefreshToken(t.Context(), next.Hash)
 		if err != nil {
-			checkCode(t, "RefreshToken of a losing successor", err, gatehouse.CodeNotFound)
+			CheckCode(t, "RefreshToken of a losing successor", err, gatehouse.CodeNotFound)
 			continue
 		}
 		stored = append(stored, got)
@@ -341,14 +360,14 @@ func rotateConcurrently(t *testing.T, s gatehouse.Store, user string, name func(
 }
 
 func testListTokenLogins(t *testing.T, s gatehouse.Store) {
-	u := newUser("user-alice")
-	createUser(t, s, u)
-	sess := newSession("login-a", u.ID, t0.Add(-2*time.Hour))
-	createLogin(t, s, sess)
-	tok := newToken("login-b", u.ID, t0.Add(-time.Hour))
-	createTokenLogin(t, s, tok, newRefreshToken("b", tok.ID, tok.CreatedAt))
+	u := User("user-alice")
+	CreateUser(t, s, u)
+	sess := Session("login-a", u.ID, T0.Add(-2*time.Hour))
+	CreateLogin(t, s, sess)
+	tok := Token("login-b", u.ID, T0.Add(-time.Hour))
+	CreateTokenLogin(t, s, tok, RefreshToken("b", tok.ID, tok.CreatedAt))
 
-	got, err := s.ListLogins(t.Context(), u.ID, t0)
+	got, err := s.ListLogins(t.Context(), u.ID, T0)
 	if err != nil {
 		t.Fatalf("ListLogins = %v, want nil", err)
 	}
@@ -365,18 +384,18 @@ func testListTokenLogins(t *testing.T, s gatehouse.Store) {
 }
 
 func testDeleteExpiredTokenLogins(t *testing.T, s gatehouse.Store) {
-	u := newUser("user-alice")
-	createUser(t, s, u)
-	now := t0
-	live := newToken("login-live", u.ID, now.Add(-time.Hour))
-	liveRT := newRefreshToken("live", live.ID, live.CreatedAt)
-	createTokenLogin(t, s, live, liveRT)
-	expired := newToken("login-expired", u.ID, now.Add(-8*24*time.Hour))
-	expiredRT := newRefreshToken("expired", expired.ID, expired.CreatedAt)
-	createTokenLogin(t, s, expired, expiredRT)
+	u := User("user-alice")
+	CreateUser(t, s, u)
+	now := T0
+	live := Token("login-live", u.ID, now.Add(-time.Hour))
+	liveRT := RefreshToken("live", live.ID, live.CreatedAt)
+	CreateTokenLogin(t, s, live, liveRT)
+	expired := Token("login-expired", u.ID, now.Add(-8*24*time.Hour))
+	expiredRT := RefreshToken("expired", expired.ID, expired.CreatedAt)
+	CreateTokenLogin(t, s, expired, expiredRT)
 	// A rotated login keeps its used token until the login goes.
-	expiredNext := newRefreshToken("expired-next", expired.ID, expired.CreatedAt.Add(time.Hour))
-	if ok, err := s.RotateRefreshToken(t.Context(), expiredRT.Hash, expiredNext, newEvent(gatehouse.EventTokenRefreshed, u.ID)); err != nil || !ok {
+	expiredNext := RefreshToken("expired-next", expired.ID, expired.CreatedAt.Add(time.Hour))
+	if ok, err := s.RotateRefreshToken(t.Context(), expiredRT.Hash, expiredNext, Event(gatehouse.EventTokenRefreshed, u.ID)); err != nil || !ok {
 		t.Fatalf("RotateRefreshToken = %t, %v; want true, nil", ok, err)
 	}
 
@@ -390,7 +409,7 @@ func testDeleteExpiredTokenLogins(t *testing.T, s gatehouse.Store) {
 	checkKept(t, s, live)
 	checkFound(t, s, liveRT, live, u)
 	ok, err := s.RotateRefreshToken(t.Context(), expiredNext.Hash,
-		newRefreshToken("expired-late", expired.ID, now), newEvent(gatehouse.EventTokenRefreshed, u.ID))
+		RefreshToken("expired-late", expired.ID, now), Event(gatehouse.EventTokenRefreshed, u.ID))
 	if err != nil || ok {
 		t.Errorf("RotateRefreshToken of an expired login's token after DeleteExpiredLogins = %t, %v; want false, nil", ok, err)
 	}
@@ -402,16 +421,16 @@ func testDeleteExpiredTokenLogins(t *testing.T, s gatehouse.Store) {
 // login), with CodeUnavailable, and changes nothing.
 func testTokenLoginRefusals(t *testing.T, s gatehouse.Store) {
 	ctx := t.Context()
-	u := newUser("user-alice")
-	createUser(t, s, u)
-	other := newToken("login-other", u.ID, t0)
-	first := newRefreshToken("other", other.ID, t0)
-	createTokenLogin(t, s, other, first)
-	second := newToken("login-second", u.ID, t0)
-	createTokenLogin(t, s, second, newRefreshToken("second", second.ID, t0))
+	u := User("user-alice")
+	CreateUser(t, s, u)
+	other := Token("login-other", u.ID, T0)
+	first := RefreshToken("other", other.ID, T0)
+	CreateTokenLogin(t, s, other, first)
+	second := Token("login-second", u.ID, T0)
+	CreateTokenLogin(t, s, second, RefreshToken("second", second.ID, T0))
 	state := func() string {
 		t.Helper()
-		logins, err1 := s.ListLogins(ctx, u.ID, t0)
+		logins, err1 := s.ListLogins(ctx, u.ID, T0)
 		events, err2 := s.ListAudit(ctx, u.ID, 100)
 		rt, l, _, err3 := s.RefreshToken(ctx, first.Hash)
 		if err := errors.Join(err1, err2, err3); err != nil {
@@ -421,33 +440,33 @@ func testTokenLoginRefusals(t *testing.T, s gatehouse.Store) {
 	}
 	before := state()
 
-	sess := newSession("login-session", u.ID, t0)
-	err := s.CreateTokenLogin(ctx, sess, newRefreshToken("session", sess.ID, t0), newEvent(gatehouse.EventLoginSucceeded, u.ID))
-	checkCode(t, "CreateTokenLogin of a session", err, gatehouse.CodeUnavailable)
-	l := newToken("login-new", u.ID, t0)
-	err = s.CreateTokenLogin(ctx, l, newRefreshToken("new", other.ID, t0), newEvent(gatehouse.EventLoginSucceeded, u.ID))
-	checkCode(t, "CreateTokenLogin with another login's token", err, gatehouse.CodeUnavailable)
+	sess := Session("login-session", u.ID, T0)
+	err := s.CreateTokenLogin(ctx, sess, RefreshToken("session", sess.ID, T0), Event(gatehouse.EventLoginSucceeded, u.ID))
+	CheckCode(t, "CreateTokenLogin of a session", err, gatehouse.CodeUnavailable)
+	l := Token("login-new", u.ID, T0)
+	err = s.CreateTokenLogin(ctx, l, RefreshToken("new", other.ID, T0), Event(gatehouse.EventLoginSucceeded, u.ID))
+	CheckCode(t, "CreateTokenLogin with another login's token", err, gatehouse.CodeUnavailable)
 	for _, tt := range []struct {
 		name string
 		next gatehouse.RefreshToken
 	}{
-		{name: "a successor without CreatedAt", next: newRefreshToken("zero", other.ID, time.Time{})},
-		{name: "a successor of another login", next: newRefreshToken("elsewhere", second.ID, t0.Add(time.Minute))},
+		{name: "a successor without CreatedAt", next: RefreshToken("zero", other.ID, time.Time{})},
+		{name: "a successor of another login", next: RefreshToken("elsewhere", second.ID, T0.Add(time.Minute))},
 	} {
-		ok, err := s.RotateRefreshToken(ctx, first.Hash, tt.next, newEvent(gatehouse.EventTokenRefreshed, u.ID))
+		ok, err := s.RotateRefreshToken(ctx, first.Hash, tt.next, Event(gatehouse.EventTokenRefreshed, u.ID))
 		if ok {
 			t.Errorf("RotateRefreshToken to %s = true, want false", tt.name)
 		}
-		checkCode(t, "RotateRefreshToken to "+tt.name, err, gatehouse.CodeUnavailable)
+		CheckCode(t, "RotateRefreshToken to "+tt.name, err, gatehouse.CodeUnavailable)
 	}
 	for _, name := range []string{"session", "new", "zero", "elsewhere"} {
-		checkTokenGone(t, s, "a refused token "+name, newRefreshToken(name, "", t0).Hash)
+		checkTokenGone(t, s, "a refused token "+name, RefreshToken(name, "", T0).Hash)
 	}
 	if got := state(); got != before {
 		t.Errorf("logins, events, first token's use, login seen after the refusals = %s, want %s", got, before)
 	}
 	// The token is still unused: its rotation works.
-	ok, err := s.RotateRefreshToken(ctx, first.Hash, newRefreshToken("next", other.ID, t0.Add(time.Minute)), newEvent(gatehouse.EventTokenRefreshed, u.ID))
+	ok, err := s.RotateRefreshToken(ctx, first.Hash, RefreshToken("next", other.ID, T0.Add(time.Minute)), Event(gatehouse.EventTokenRefreshed, u.ID))
 	if err != nil || !ok {
 		t.Errorf("RotateRefreshToken after the refusals = %t, %v; want true, nil", ok, err)
 	}

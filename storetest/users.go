@@ -3,14 +3,15 @@ package storetest
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse"
 )
 
 func testCreateUser(t *testing.T, s gatehouse.Store) {
-	u := newUser("user-alice")
+	u := User("user-alice")
 	u.Roles = []string{"admin", "member"}
-	createUser(t, s, u)
+	CreateUser(t, s, u)
 
 	got, err := s.UserByID(t.Context(), u.ID)
 	if err != nil {
@@ -26,25 +27,25 @@ func testCreateUser(t *testing.T, s gatehouse.Store) {
 }
 
 func testUserNotFound(t *testing.T, s gatehouse.Store) {
-	createUser(t, s, newUser("user-alice"))
+	CreateUser(t, s, User("user-alice"))
 	_, err := s.UserByID(t.Context(), "user-nobody")
-	checkCode(t, "UserByID", err, gatehouse.CodeNotFound)
+	CheckCode(t, "UserByID", err, gatehouse.CodeNotFound)
 	_, err = s.UserByEmail(t.Context(), "nobody@example.com")
-	checkCode(t, "UserByEmail", err, gatehouse.CodeNotFound)
+	CheckCode(t, "UserByEmail", err, gatehouse.CodeNotFound)
 }
 
 func testEmailTaken(t *testing.T, s gatehouse.Store) {
-	alice := newUser("user-alice")
-	createUser(t, s, alice)
+	alice := User("user-alice")
+	CreateUser(t, s, alice)
 	// The domain lower-cases addresses first, so the store only ever sees
 	// an exact duplicate.
-	other := newUser("user-other")
+	other := User("user-other")
 	other.Email = alice.Email
-	err := s.CreateUser(t.Context(), other, newEvent(gatehouse.EventUserCreated, other.ID))
-	checkCode(t, "CreateUser with a taken email", err, gatehouse.CodeEmailTaken)
+	err := s.CreateUser(t.Context(), other, Event(gatehouse.EventUserCreated, other.ID))
+	CheckCode(t, "CreateUser with a taken email", err, gatehouse.CodeEmailTaken)
 
 	_, err = s.UserByID(t.Context(), other.ID)
-	checkCode(t, "UserByID of the refused user", err, gatehouse.CodeNotFound)
+	CheckCode(t, "UserByID of the refused user", err, gatehouse.CodeNotFound)
 	checkIDs(t, "audit types of the refused user", auditTypes(t, s, other.ID), []string{})
 	got, err := s.UserByEmail(t.Context(), alice.Email)
 	if err != nil {
@@ -65,9 +66,9 @@ func testRoles(t *testing.T, s gatehouse.Store) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u := newUser(fmt.Sprintf("user-%d", i))
+			u := User(fmt.Sprintf("user-%d", i))
 			u.Roles = tt.roles
-			createUser(t, s, u)
+			CreateUser(t, s, u)
 			got, err := s.UserByID(t.Context(), u.ID)
 			if err != nil {
 				t.Fatalf("UserByID = %v, want nil", err)
@@ -75,11 +76,11 @@ func testRoles(t *testing.T, s gatehouse.Store) {
 			checkUser(t, "UserByID after CreateUser", got, u)
 
 			u.Roles = []string{"changed"}
-			if _, err := s.UpdateUser(t.Context(), u, nil); err != nil {
+			if _, err := s.UpdateUser(t.Context(), u, nil, nil); err != nil {
 				t.Fatalf("UpdateUser = %v, want nil", err)
 			}
 			u.Roles = tt.roles
-			if _, err := s.UpdateUser(t.Context(), u, nil); err != nil {
+			if _, err := s.UpdateUser(t.Context(), u, nil, nil); err != nil {
 				t.Fatalf("UpdateUser = %v, want nil", err)
 			}
 			got, err = s.UserByID(t.Context(), u.ID)
@@ -92,9 +93,9 @@ func testRoles(t *testing.T, s gatehouse.Store) {
 }
 
 func testDisabled(t *testing.T, s gatehouse.Store) {
-	u := newUser("user-alice")
+	u := User("user-alice")
 	u.Disabled = true
-	createUser(t, s, u)
+	CreateUser(t, s, u)
 	got, err := s.UserByID(t.Context(), u.ID)
 	if err != nil {
 		t.Fatalf("UserByID = %v, want nil", err)
@@ -102,7 +103,7 @@ func testDisabled(t *testing.T, s gatehouse.Store) {
 	checkUser(t, "UserByID of a disabled user", got, u)
 
 	u.Disabled = false
-	if _, err := s.UpdateUser(t.Context(), u, nil, newEvent(gatehouse.EventUserEnabled, u.ID)); err != nil {
+	if _, err := s.UpdateUser(t.Context(), u, nil, nil, Event(gatehouse.EventUserEnabled, u.ID)); err != nil {
 		t.Fatalf("UpdateUser = %v, want nil", err)
 	}
 	got, err = s.UserByID(t.Context(), u.ID)
@@ -115,7 +116,7 @@ func testDisabled(t *testing.T, s gatehouse.Store) {
 func testListUsers(t *testing.T, s gatehouse.Store) {
 	// Inserted out of order: the list is in id order.
 	for _, id := range []string{"user-3", "user-1", "user-5", "user-2", "user-4"} {
-		createUser(t, s, newUser(id))
+		CreateUser(t, s, User(id))
 	}
 	userIDs := func(after string, limit int) []string {
 		t.Helper()
@@ -150,14 +151,14 @@ func testListUsers(t *testing.T, s gatehouse.Store) {
 	if err != nil || len(users) != 1 {
 		t.Fatalf("ListUsers(\"\", 1) = %d users, %v; want 1, nil", len(users), err)
 	}
-	checkUser(t, "ListUsers(\"\", 1)[0]", users[0], newUser("user-1"))
+	checkUser(t, "ListUsers(\"\", 1)[0]", users[0], User("user-1"))
 }
 
 func testUpdateUser(t *testing.T, s gatehouse.Store) {
-	u := newUser("user-alice")
-	createUser(t, s, u)
-	l := newSession("login-1", u.ID, t0)
-	createLogin(t, s, l)
+	u := User("user-alice")
+	CreateUser(t, s, u)
+	l := Session("login-1", u.ID, T0)
+	CreateLogin(t, s, l)
 
 	changed := u
 	changed.PasswordHash = "$argon2id$v=19$m=65536,t=3,p=4$bmV3c2FsdA$bmV3aGFzaA"
@@ -165,9 +166,9 @@ func testUpdateUser(t *testing.T, s gatehouse.Store) {
 	changed.Disabled = true
 	// Only the password hash, roles and disabled flag are written.
 	changed.Email = "changed@example.com"
-	changed.CreatedAt = t0
-	revoked, err := s.UpdateUser(t.Context(), changed, nil,
-		newEvent(gatehouse.EventPasswordChanged, u.ID), newEvent(gatehouse.EventUserDisabled, u.ID))
+	changed.CreatedAt = T0
+	revoked, err := s.UpdateUser(t.Context(), changed, nil, nil,
+		Event(gatehouse.EventPasswordChanged, u.ID), Event(gatehouse.EventUserDisabled, u.ID))
 	if err != nil {
 		t.Fatalf("UpdateUser = %v, want nil", err)
 	}
@@ -188,20 +189,20 @@ func testUpdateUser(t *testing.T, s gatehouse.Store) {
 }
 
 func testUpdateUserRevoke(t *testing.T, s gatehouse.Store) {
-	alice, bob := newUser("user-alice"), newUser("user-bob")
-	createUser(t, s, alice)
-	createUser(t, s, bob)
-	l1 := newSession("login-1", alice.ID, t0)
-	l2 := newSession("login-2", alice.ID, t0)
-	l3 := newToken("login-3", alice.ID, t0)
-	b1 := newSession("login-b1", bob.ID, t0)
+	alice, bob := User("user-alice"), User("user-bob")
+	CreateUser(t, s, alice)
+	CreateUser(t, s, bob)
+	l1 := Session("login-1", alice.ID, T0)
+	l2 := Session("login-2", alice.ID, T0)
+	l3 := Token("login-3", alice.ID, T0)
+	b1 := Session("login-b1", bob.ID, T0)
 	for _, l := range []gatehouse.Login{l1, l2, l3, b1} {
-		createLogin(t, s, l)
+		CreateLogin(t, s, l)
 	}
 
 	alice.PasswordHash = "$argon2id$v=19$m=65536,t=3,p=4$bmV3c2FsdA$bmV3aGFzaA"
-	r := &gatehouse.Revocation{UserID: alice.ID, KeepLoginID: l2.ID, Reason: gatehouse.ReasonPasswordChanged, At: t0}
-	revoked, err := s.UpdateUser(t.Context(), alice, r, newEvent(gatehouse.EventPasswordChanged, alice.ID))
+	r := &gatehouse.Revocation{UserID: alice.ID, KeepLoginID: l2.ID, Reason: gatehouse.ReasonPasswordChanged, At: T0}
+	revoked, err := s.UpdateUser(t.Context(), alice, r, nil, Event(gatehouse.EventPasswordChanged, alice.ID))
 	if err != nil {
 		t.Fatalf("UpdateUser = %v, want nil", err)
 	}
@@ -221,20 +222,24 @@ func testUpdateUserRevoke(t *testing.T, s gatehouse.Store) {
 }
 
 func testUpdateUserNotFound(t *testing.T, s gatehouse.Store) {
-	alice := newUser("user-alice")
-	createUser(t, s, alice)
-	l := newSession("login-1", alice.ID, t0)
-	createLogin(t, s, l)
+	alice := User("user-alice")
+	CreateUser(t, s, alice)
+	l := Session("login-1", alice.ID, T0)
+	CreateLogin(t, s, l)
 	before := auditTypes(t, s, "")
 
 	// Nothing is written when the user is missing, even what would have
-	// succeeded on its own: the revocation and the events.
-	ghost := newUser("user-ghost")
-	r := &gatehouse.Revocation{UserID: alice.ID, Reason: gatehouse.ReasonRevoked, At: t0}
-	revoked, err := s.UpdateUser(t.Context(), ghost, r,
-		newEvent(gatehouse.EventUserDisabled, ghost.ID), newEvent(gatehouse.EventUserDisabled, alice.ID))
-	checkCode(t, "UpdateUser of a missing user", err, gatehouse.CodeNotFound)
+	// succeeded on its own: the revocation, the feed entry and the events.
+	ghost := User("user-ghost")
+	r := &gatehouse.Revocation{UserID: alice.ID, Reason: gatehouse.ReasonRevoked, At: T0}
+	feed := &gatehouse.RevocationEvent{UserID: alice.ID, Reason: gatehouse.ReasonRolesChanged, At: T0}
+	revoked, err := s.UpdateUser(t.Context(), ghost, r, feed,
+		Event(gatehouse.EventUserDisabled, ghost.ID), Event(gatehouse.EventUserDisabled, alice.ID))
+	CheckCode(t, "UpdateUser of a missing user", err, gatehouse.CodeNotFound)
 	checkIDs(t, "UpdateUser revoked", revoked, nil)
 	checkKept(t, s, l)
 	checkIDs(t, "audit types", auditTypes(t, s, ""), before)
+	if entries, err := s.RevocationsAfter(t.Context(), 0, time.Time{}, 10); err != nil || len(entries) != 0 {
+		t.Errorf("RevocationsAfter = %+v, %v; want none, nil", entries, err)
+	}
 }

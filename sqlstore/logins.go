@@ -1,23 +1,36 @@
-package postgres
+package sqlstore
 
 import (
 	"bytes"
 	"context"
-	"errors"
 	"slices"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/jackc/pgx/v5"
 )
 
 const loginColumns = `id, user_id, mode, secret_hash, device, ip, user_agent, remember,
 	created_at, last_seen_at, expires_at, idle_expires_at`
 
+const (
+	insertLogin = `INSERT INTO logins (` + loginColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+	loginByID   = `SELECT ` + loginColumns + ` FROM logins WHERE id = $1`
+	listLogins  = `SELECT ` + loginColumns + ` FROM logins
+		WHERE user_id = $1 AND expires_at > $2 AND (idle_expires_at = 0 OR idle_expires_at > $2)
+		ORDER BY created_at DESC, id DESC`
+	touchLogin = `UPDATE logins SET last_seen_at = $1, idle_expires_at = $2 WHERE id = $3`
+	// Ids are never empty, so an empty KeepLoginID keeps none.
+	revokeAllBut  = `DELETE FROM logins WHERE user_id = $1 AND id <> $2 RETURNING id`
+	revokeOne     = `DELETE FROM logins WHERE user_id = $1 AND id = $2 RETURNING id`
+	insertFeed    = `INSERT INTO revocations (login_id, user_id, reason, at) VALUES ($1, $2, $3, $4)`
+	deleteExpired = `DELETE FROM logins WHERE expires_at <= $1 OR (idle_expires_at <> 0 AND idle_expires_at <= $1)`
+	countLive     = `SELECT count(*) FROM logins WHERE expires_at > $1 AND (idle_expires_at = 0 OR idle_expires_at > $1)`
+)
+
 // sessionQuery reads a session and its user in one statement; every
-// request with a cookie runs it, and pgx prepares it once per connection.
-// It leaves out what is known without it (the hash, the mode, the user
-// id), as each column costs decoding.
+// request with a cookie runs it, and both engines prepare it once per
+// connection. It leaves out what is known without it (the hash, the mode,
+// the user id), as each column costs decoding.
 const sessionQuery = `SELECT l.id, l.device, l.ip, l.user_agent, l.remember,
 	l.created_at, l.last_seen_at, l.expires_at, l.idle_expires_at,
 	u.id, u.email, u.password_hash, u.roles, u.disabled, u.created_at
@@ -26,18 +39,32 @@ WHERE l.secret_hash = $1 AND l.mode = 'session'`
 
 // CreateLogin inserts l and records ev.
 func (s *Store) CreateLogin(ctx context.Context, l gatehouse.Login, ev gatehouse.AuditEvent) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := insertLogin(ctx, tx, l); err != nil {
+	return s.inTx(ctx, func(tx Conn) error {
+		if err := insertLoginIn(ctx, tx, l); err != nil {
 			return err
 		}
 		return recordAudit(ctx, tx, ev)
 	})
 }
 
-func insertLogin(ctx context.Context, tx pgx.Tx, l gatehouse.Login) error {
-	_, err := tx.Exec(ctx,
-		`INSERT INTO logins (`+loginColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		l.ID, l.UserID, string(l.Mode), bytesOrNull(l.SecretHash), l.Device, l.IP, l.UserAgent, l.Remember,
+// InsertLogins inserts logins in tx, without audit events: the stores'
+// tests fill a store with it.
+func InsertLogins(ctx context.Context, tx Conn, logins []gatehouse.Login) error {
+	for _, l := range logins {
+		if err := insertLoginIn(ctx, tx, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func insertLoginIn(ctx context.Context, tx Conn, l gatehouse.Login) error {
+	var hash any // NULL when there is none, which UNIQUE allows many times
+	if len(l.SecretHash) > 0 {
+		hash = l.SecretHash
+	}
+	_, err := tx.Exec(ctx, insertLogin,
+		l.ID, l.UserID, string(l.Mode), hash, l.Device, l.IP, l.UserAgent, l.Remember,
 		unixNano(l.CreatedAt), unixNano(l.LastSeenAt), unixNano(l.ExpiresAt), unixNano(l.IdleExpiresAt))
 	return err
 }
@@ -51,17 +78,14 @@ func (s *Store) SessionBySecretHash(ctx context.Context, hash []byte) (gatehouse
 		u                                         gatehouse.User
 		created, seen, expires, idle, userCreated int64
 	)
-	err := s.pool.QueryRow(ctx, sessionQuery, hash).Scan(
+	err := s.e.Read().QueryRow(ctx, sessionQuery, hash).Scan(
 		&l.ID, &l.Device, &l.IP, &l.UserAgent, &l.Remember,
 		&created, &seen, &expires, &idle,
-		&u.ID, &u.Email, &u.PasswordHash, &u.Roles, &u.Disabled, &userCreated)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return gatehouse.Login{}, gatehouse.User{}, notFound("session")
-	}
+		&u.ID, &u.Email, &u.PasswordHash, s.e.ScanRoles(&u.Roles), &u.Disabled, &userCreated)
 	if err != nil {
-		return gatehouse.Login{}, gatehouse.User{}, storeError(err)
+		return gatehouse.Login{}, gatehouse.User{}, s.failOrNotFound(err, "session")
 	}
-	u.Roles = decodeRoles(u.Roles)
+	u.Roles = noRoles(u.Roles)
 	l.UserID, l.Mode, l.SecretHash = u.ID, gatehouse.ModeSession, bytes.Clone(hash)
 	l.CreatedAt, l.LastSeenAt = fromUnixNano(created), fromUnixNano(seen)
 	l.ExpiresAt, l.IdleExpiresAt = fromUnixNano(expires), fromUnixNano(idle)
@@ -71,12 +95,9 @@ func (s *Store) SessionBySecretHash(ctx context.Context, hash []byte) (gatehouse
 
 // LoginByID returns one login of either mode, or CodeNotFound.
 func (s *Store) LoginByID(ctx context.Context, id string) (gatehouse.Login, error) {
-	l, err := scanLogin(s.pool.QueryRow(ctx, `SELECT `+loginColumns+` FROM logins WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return gatehouse.Login{}, notFound("login")
-	}
+	l, err := scanLogin(s.e.Read().QueryRow(ctx, loginByID, id))
 	if err != nil {
-		return gatehouse.Login{}, storeError(err)
+		return gatehouse.Login{}, s.failOrNotFound(err, "login")
 	}
 	return l, nil
 }
@@ -84,23 +105,9 @@ func (s *Store) LoginByID(ctx context.Context, id string) (gatehouse.Login, erro
 // ListLogins returns the user's logins still live at now, newest first;
 // logins created at the same time in descending id order (byte order).
 func (s *Store) ListLogins(ctx context.Context, userID string, now time.Time) ([]gatehouse.Login, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+loginColumns+` FROM logins
-		WHERE user_id = $1 AND expires_at > $2 AND (idle_expires_at = 0 OR idle_expires_at > $2)
-		ORDER BY created_at DESC, id DESC`, userID, unixNano(now))
+	logins, err := collect(ctx, s.e.Read(), scanLogin, listLogins, userID, unixNano(now))
 	if err != nil {
-		return nil, storeError(err)
-	}
-	defer rows.Close()
-	var logins []gatehouse.Login
-	for rows.Next() {
-		l, err := scanLogin(rows)
-		if err != nil {
-			return nil, storeError(err)
-		}
-		logins = append(logins, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, storeError(err)
+		return nil, s.fail(err)
 	}
 	return logins, nil
 }
@@ -108,32 +115,27 @@ func (s *Store) ListLogins(ctx context.Context, userID string, now time.Time) ([
 // TouchLogin records activity: the new last-seen time and idle deadline.
 // A login that no longer exists is CodeNotFound.
 func (s *Store) TouchLogin(ctx context.Context, id string, seen, idleExpires time.Time) error {
-	tag, err := s.exec(ctx,
-		`UPDATE logins SET last_seen_at = $1, idle_expires_at = $2 WHERE id = $3`,
-		unixNano(seen), unixNano(idleExpires), id)
+	n, err := s.e.Write().Exec(ctx, touchLogin, unixNano(seen), unixNano(idleExpires), id)
 	if err != nil {
-		return err
+		return s.fail(err)
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		return notFound("login")
 	}
 	return nil
 }
 
 // RevokeLogins removes the logins r selects, only ever among r.UserID's,
-// adds one row per revoked login to the revocation feed, and records ev
+// adds one entry per revoked login to the revocation feed, and records ev
 // when at least one was revoked, all in one transaction. It returns the
-// revoked ids in id order. Their refresh tokens go with them.
-//
-// A Revocation whose Reason is gatehouse.ReasonRolesChanged revokes no
-// login whatever its LoginID and KeepLoginID: it adds one feed row for
-// r.UserID with an empty login id, records ev and returns no ids.
+// revoked ids in id order. Their refresh tokens go with them (a foreign
+// key cascades).
 func (s *Store) RevokeLogins(ctx context.Context, r gatehouse.Revocation, ev gatehouse.AuditEvent) ([]string, error) {
 	var revoked []string
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx Conn) error {
 		var err error
-		revoked, err = revokeLogins(ctx, tx, r)
-		if err != nil || (len(revoked) == 0 && r.Reason != gatehouse.ReasonRolesChanged) {
+		revoked, err = s.revokeLogins(ctx, tx, r)
+		if err != nil || len(revoked) == 0 {
 			return err
 		}
 		return recordAudit(ctx, tx, ev)
@@ -145,29 +147,31 @@ func (s *Store) RevokeLogins(ctx context.Context, r gatehouse.Revocation, ev gat
 }
 
 // revokeLogins deletes the logins r selects and adds them to the
-// revocation feed; for ReasonRolesChanged it deletes none and adds one
-// entry with an empty login id. Ids are never empty, so an empty
-// KeepLoginID keeps none. It returns nil when it revoked none.
-func revokeLogins(ctx context.Context, tx pgx.Tx, r gatehouse.Revocation) ([]string, error) {
-	if r.Reason == gatehouse.ReasonRolesChanged {
-		return nil, addToFeed(ctx, tx, r, []string{""})
-	}
-	query := `DELETE FROM logins WHERE user_id = $1 AND id <> $2 RETURNING id`
-	arg := r.KeepLoginID
+// revocation feed, in id order. It returns nil when it revoked none.
+func (s *Store) revokeLogins(ctx context.Context, tx Conn, r gatehouse.Revocation) ([]string, error) {
+	query, arg := revokeAllBut, r.KeepLoginID
 	if r.LoginID != "" {
-		query = `DELETE FROM logins WHERE user_id = $1 AND id = $2 RETURNING id`
-		arg = r.LoginID
+		query, arg = revokeOne, r.LoginID
 	}
-	rows, err := tx.Query(ctx, query, r.UserID, arg)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	ids, err := collect(ctx, tx, scanString, query, r.UserID, arg)
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
 	slices.Sort(ids)
-	return ids, addToFeed(ctx, tx, r, ids)
+	return ids, s.addToFeed(ctx, tx, r.UserID, r.Reason, r.At, ids...)
+}
+
+// addToFeed adds one feed entry per login id, in the order given.
+func (s *Store) addToFeed(ctx context.Context, tx Conn, userID, reason string, at time.Time, loginIDs ...string) error {
+	if err := s.e.LockFeed(ctx, tx); err != nil {
+		return err
+	}
+	for _, id := range loginIDs {
+		if _, err := tx.Exec(ctx, insertFeed, id, userID, reason, unixNano(at)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DeleteExpiredLogins removes logins whose absolute or idle deadline has
@@ -175,28 +179,23 @@ func revokeLogins(ctx context.Context, tx pgx.Tx, r gatehouse.Revocation) ([]str
 // Expiry adds nothing to the revocation feed: every holder can see a
 // deadline pass.
 func (s *Store) DeleteExpiredLogins(ctx context.Context, now time.Time) (int, error) {
-	tag, err := s.exec(ctx,
-		`DELETE FROM logins WHERE expires_at <= $1 OR (idle_expires_at <> 0 AND idle_expires_at <= $1)`,
-		unixNano(now))
+	n, err := s.e.Write().Exec(ctx, deleteExpired, unixNano(now))
 	if err != nil {
-		return 0, err
+		return 0, s.fail(err)
 	}
-	return int(tag.RowsAffected()), nil
+	return int(n), nil
 }
 
 // CountLiveLogins counts the logins of both modes live at now.
 func (s *Store) CountLiveLogins(ctx context.Context, now time.Time) (int, error) {
-	var count int
-	err := s.pool.QueryRow(ctx,
-		`SELECT count(*) FROM logins WHERE expires_at > $1 AND (idle_expires_at = 0 OR idle_expires_at > $1)`,
-		unixNano(now)).Scan(&count)
-	if err != nil {
-		return 0, storeError(err)
+	var count int64
+	if err := s.e.Read().QueryRow(ctx, countLive, unixNano(now)).Scan(&count); err != nil {
+		return 0, s.fail(err)
 	}
-	return count, nil
+	return int(count), nil
 }
 
-func scanLogin(row pgx.Row) (gatehouse.Login, error) {
+func scanLogin(row Row) (gatehouse.Login, error) {
 	var l gatehouse.Login
 	var mode string
 	var created, seen, expires, idle int64
@@ -208,4 +207,10 @@ func scanLogin(row pgx.Row) (gatehouse.Login, error) {
 	l.CreatedAt, l.LastSeenAt = fromUnixNano(created), fromUnixNano(seen)
 	l.ExpiresAt, l.IdleExpiresAt = fromUnixNano(expires), fromUnixNano(idle)
 	return l, nil
+}
+
+func scanString(row Row) (string, error) {
+	var s string
+	err := row.Scan(&s)
+	return s, err
 }

@@ -1,13 +1,19 @@
-package postgres
+package sqlstore
 
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/jackc/pgx/v5"
+)
+
+const (
+	insertRefreshToken = `INSERT INTO refresh_tokens (hash, login_id, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5)`
+	claimRefreshToken  = `UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at = 0 RETURNING login_id`
+	seeLogin           = `UPDATE logins SET last_seen_at = $1 WHERE id = $2`
 )
 
 // refreshTokenQuery reads a refresh token, its login and its user in one
@@ -22,9 +28,9 @@ JOIN logins l ON l.id = rt.login_id
 JOIN users u ON u.id = l.user_id
 WHERE rt.hash = $1`
 
-// errAlreadyUsed makes inTx roll back a rotation that lost; it never
-// leaves RotateRefreshToken.
-var errAlreadyUsed = errors.New("postgres: refresh token already used or gone")
+// errAlreadyUsed rolls back a rotation that lost; it never leaves
+// RotateRefreshToken.
+var errAlreadyUsed = errors.New("refresh token already used or gone")
 
 // CreateTokenLogin inserts a token login with its first refresh token and
 // records ev, in one transaction. l must be a token login and rt must be
@@ -33,25 +39,24 @@ var errAlreadyUsed = errors.New("postgres: refresh token already used or gone")
 // failure that is not a domain condition) rather than stored.
 func (s *Store) CreateTokenLogin(ctx context.Context, l gatehouse.Login, rt gatehouse.RefreshToken, ev gatehouse.AuditEvent) error {
 	if l.Mode != gatehouse.ModeToken {
-		return gatehouse.Unavailable(fmt.Errorf("postgres: CreateTokenLogin of a login in mode %q", l.Mode))
+		return gatehouse.Unavailable(fmt.Errorf("CreateTokenLogin of a login in mode %q", l.Mode))
 	}
 	if rt.LoginID != l.ID {
-		return gatehouse.Unavailable(fmt.Errorf("postgres: refresh token of login %q given with login %q", rt.LoginID, l.ID))
+		return gatehouse.Unavailable(fmt.Errorf("refresh token of login %q given with login %q", rt.LoginID, l.ID))
 	}
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := insertLogin(ctx, tx, l); err != nil {
+	return s.inTx(ctx, func(tx Conn) error {
+		if err := insertLoginIn(ctx, tx, l); err != nil {
 			return err
 		}
-		if err := insertRefreshToken(ctx, tx, rt); err != nil {
+		if err := insertRefreshTokenIn(ctx, tx, rt); err != nil {
 			return err
 		}
 		return recordAudit(ctx, tx, ev)
 	})
 }
 
-func insertRefreshToken(ctx context.Context, tx pgx.Tx, rt gatehouse.RefreshToken) error {
-	_, err := tx.Exec(ctx,
-		`INSERT INTO refresh_tokens (hash, login_id, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5)`,
+func insertRefreshTokenIn(ctx context.Context, tx Conn, rt gatehouse.RefreshToken) error {
+	_, err := tx.Exec(ctx, insertRefreshToken,
 		rt.Hash, rt.LoginID, unixNano(rt.CreatedAt), unixNano(rt.ExpiresAt), unixNano(rt.UsedAt))
 	return err
 }
@@ -68,18 +73,15 @@ func (s *Store) RefreshToken(ctx context.Context, hash []byte) (gatehouse.Refres
 		rtCreated, rtExpires, rtUsed              int64
 		created, seen, expires, idle, userCreated int64
 	)
-	err := s.pool.QueryRow(ctx, refreshTokenQuery, hash).Scan(
+	err := s.e.Read().QueryRow(ctx, refreshTokenQuery, hash).Scan(
 		&rt.LoginID, &rtCreated, &rtExpires, &rtUsed,
 		&l.UserID, &mode, &l.SecretHash, &l.Device, &l.IP, &l.UserAgent, &l.Remember,
 		&created, &seen, &expires, &idle,
-		&u.Email, &u.PasswordHash, &u.Roles, &u.Disabled, &userCreated)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return gatehouse.RefreshToken{}, gatehouse.Login{}, gatehouse.User{}, notFound("refresh token")
-	}
+		&u.Email, &u.PasswordHash, s.e.ScanRoles(&u.Roles), &u.Disabled, &userCreated)
 	if err != nil {
-		return gatehouse.RefreshToken{}, gatehouse.Login{}, gatehouse.User{}, storeError(err)
+		return gatehouse.RefreshToken{}, gatehouse.Login{}, gatehouse.User{}, s.failOrNotFound(err, "refresh token")
 	}
-	u.Roles = decodeRoles(u.Roles)
+	u.Roles = noRoles(u.Roles)
 	rt.Hash = bytes.Clone(hash)
 	rt.CreatedAt, rt.ExpiresAt, rt.UsedAt = fromUnixNano(rtCreated), fromUnixNano(rtExpires), fromUnixNano(rtUsed)
 	l.ID, l.Mode = rt.LoginID, gatehouse.Mode(mode)
@@ -94,14 +96,14 @@ func (s *Store) RefreshToken(ctx context.Context, hash []byte) (gatehouse.Refres
 // next.CreatedAt and records ev, in one transaction. It reports false and
 // changes nothing when the token was already used or is gone.
 //
-// The claim is a single conditional UPDATE (used_at = 0): PostgreSQL
-// makes a concurrent claim of the same row wait for the first to commit
-// and then re-checks the condition on the row as it now is, so of many
-// rotations of one token, from any number of servers, exactly one wins.
-// The login's row is updated (and so locked) first, in the order that
-// RevokeLogins locks it (login, then its tokens by cascade): a rotation
-// racing a revocation of the same login waits for it rather than
-// deadlocking with it, and then finds the token gone.
+// The claim is a single conditional UPDATE (used_at = 0) in a write
+// transaction, so of many rotations of one token, from any number of
+// stores on the database, exactly one wins: the engine makes a concurrent
+// claim wait for the first to commit and then finds the token used. The
+// login's row is updated first, in the order that RevokeLogins deletes
+// (the login, then its tokens by cascade), so that where rows are locked
+// one by one a rotation racing a revocation of the same login waits for
+// it rather than deadlocking with it, and then finds the token gone.
 //
 // next must belong to the same login and have a CreatedAt, which is
 // stored as the used time; otherwise the call fails (CodeUnavailable) and
@@ -110,27 +112,24 @@ func (s *Store) RefreshToken(ctx context.Context, hash []byte) (gatehouse.Refres
 func (s *Store) RotateRefreshToken(ctx context.Context, hash []byte, next gatehouse.RefreshToken, ev gatehouse.AuditEvent) (bool, error) {
 	if next.CreatedAt.IsZero() {
 		// A used time of 0 would leave the old token unused.
-		return false, gatehouse.Unavailable(errors.New("postgres: RotateRefreshToken with a next token without CreatedAt"))
+		return false, gatehouse.Unavailable(errors.New("RotateRefreshToken with a next token without CreatedAt"))
 	}
 	used := unixNano(next.CreatedAt)
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE logins SET last_seen_at = $1 WHERE id = $2`, used, next.LoginID); err != nil {
+	err := s.e.InTx(ctx, func(tx Conn) error {
+		if _, err := tx.Exec(ctx, seeLogin, used, next.LoginID); err != nil {
 			return err
 		}
 		var loginID string
-		err := tx.QueryRow(ctx,
-			`UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at = 0 RETURNING login_id`,
-			used, hash).Scan(&loginID)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return errAlreadyUsed
-		}
-		if err != nil {
+		if err := tx.QueryRow(ctx, claimRefreshToken, used, hash).Scan(&loginID); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return errAlreadyUsed
+			}
 			return err
 		}
 		if next.LoginID != loginID {
-			return fmt.Errorf("postgres: next refresh token of login %q given for a token of login %q", next.LoginID, loginID)
+			return fmt.Errorf("next refresh token of login %q given for a token of login %q", next.LoginID, loginID)
 		}
-		if err := insertRefreshToken(ctx, tx, next); err != nil {
+		if err := insertRefreshTokenIn(ctx, tx, next); err != nil {
 			return err
 		}
 		return recordAudit(ctx, tx, ev)
@@ -139,7 +138,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash []byte, next gateho
 		return false, nil
 	}
 	if err != nil {
-		return false, err
+		return false, s.fail(err)
 	}
 	return true, nil
 }

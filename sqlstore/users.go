@@ -1,0 +1,125 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+const userColumns = `id, email, password_hash, roles, disabled, created_at`
+
+const (
+	insertUser  = `INSERT INTO users (` + userColumns + `) VALUES ($1, $2, $3, $4, $5, $6)`
+	userByID    = `SELECT ` + userColumns + ` FROM users WHERE id = $1`
+	userByEmail = `SELECT ` + userColumns + ` FROM users WHERE email = $1`
+	listUsers   = `SELECT ` + userColumns + ` FROM users WHERE id > $1 ORDER BY id LIMIT $2`
+	updateUser  = `UPDATE users SET password_hash = $1, roles = $2, disabled = $3 WHERE id = $4`
+)
+
+// CreateUser inserts u and records ev; an existing email is CodeEmailTaken.
+func (s *Store) CreateUser(ctx context.Context, u gatehouse.User, ev gatehouse.AuditEvent) error {
+	roles, err := s.e.RolesArg(u.Roles)
+	if err != nil {
+		return gatehouse.Unavailable(err)
+	}
+	return s.inTx(ctx, func(tx Conn) error {
+		if _, err := tx.Exec(ctx, insertUser, u.ID, u.Email, u.PasswordHash, roles, u.Disabled, unixNano(u.CreatedAt)); err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, ev)
+	})
+}
+
+// UserByID returns the user with that id, or CodeNotFound.
+func (s *Store) UserByID(ctx context.Context, id string) (gatehouse.User, error) {
+	return s.user(ctx, userByID, id)
+}
+
+// UserByEmail returns the user with that normalised email, or CodeNotFound.
+func (s *Store) UserByEmail(ctx context.Context, email string) (gatehouse.User, error) {
+	return s.user(ctx, userByEmail, email)
+}
+
+func (s *Store) user(ctx context.Context, query, arg string) (gatehouse.User, error) {
+	u, err := s.scanUser(s.e.Read().QueryRow(ctx, query, arg))
+	if err != nil {
+		return gatehouse.User{}, s.failOrNotFound(err, "user")
+	}
+	return u, nil
+}
+
+// ListUsers returns up to limit users whose ids sort after the given one,
+// in id order: byte order (PostgreSQL's ids are COLLATE "C"). A limit
+// below one returns none.
+func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]gatehouse.User, error) {
+	if limit < 1 {
+		return nil, nil
+	}
+	users, err := collect(ctx, s.e.Read(), s.scanUser, listUsers, after, limit)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	return users, nil
+}
+
+// UpdateUser writes u's password hash, roles and disabled flag, revokes
+// the logins that revoke selects when it is not nil, adds feed to the
+// revocation feed when it is not nil, and records events, all in one
+// transaction. It returns the revoked ids, or CodeNotFound (having
+// changed nothing) when the user does not exist.
+func (s *Store) UpdateUser(ctx context.Context, u gatehouse.User, revoke *gatehouse.Revocation, feed *gatehouse.RevocationEvent, events ...gatehouse.AuditEvent) ([]string, error) {
+	roles, err := s.e.RolesArg(u.Roles)
+	if err != nil {
+		return nil, gatehouse.Unavailable(err)
+	}
+	var revoked []string
+	err = s.inTx(ctx, func(tx Conn) error {
+		revoked = nil
+		n, err := tx.Exec(ctx, updateUser, u.PasswordHash, roles, u.Disabled, u.ID)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return notFound("user")
+		}
+		if revoke != nil {
+			if revoked, err = s.revokeLogins(ctx, tx, *revoke); err != nil {
+				return err
+			}
+		}
+		if feed != nil {
+			if err := s.addToFeed(ctx, tx, feed.UserID, feed.Reason, feed.At, feed.LoginID); err != nil {
+				return err
+			}
+		}
+		for _, ev := range events {
+			if err := recordAudit(ctx, tx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return revoked, nil
+}
+
+func (s *Store) scanUser(row Row) (gatehouse.User, error) {
+	var u gatehouse.User
+	var created int64
+	if err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, s.e.ScanRoles(&u.Roles), &u.Disabled, &created); err != nil {
+		return gatehouse.User{}, err
+	}
+	u.Roles = noRoles(u.Roles)
+	u.CreatedAt = fromUnixNano(created)
+	return u, nil
+}
+
+// noRoles returns nil for no roles, whichever way the engine gave them.
+func noRoles(roles []string) []string {
+	if len(roles) == 0 {
+		return nil
+	}
+	return roles
+}
