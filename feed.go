@@ -168,9 +168,9 @@ const feedPage = 1000
 
 // pollFeed applies the revocation feed entries this server has not seen:
 // revoked logins are dropped from the session cache and refused as
-// tokens; a role change drops the user's cached sessions and marks
-// tokens with the old roles stale. It notes when it began if it
-// succeeds, and that the feed is not current if it fails.
+// tokens; a role change drops the user's cached sessions and makes the
+// user's tokens issued before it stale (see RolesStale). It notes when it
+// began if it succeeds, and that the feed is not current if it fails.
 func (s *Service) pollFeed(ctx context.Context) error {
 	begun := s.now()
 	if err := s.applyFeed(ctx, begun.Add(-s.feedWindow())); err != nil {
@@ -198,11 +198,7 @@ func (s *Service) applyFeed(ctx context.Context, since time.Time) error {
 			case ev.Reason == ReasonRolesChanged:
 				s.cache.dropUser(ev.UserID)
 				if s.tok != nil {
-					u, err := s.store.UserByID(ctx, ev.UserID)
-					if err != nil && ErrorCode(err) != CodeNotFound {
-						return err
-					}
-					s.tok.setRoles(ev.UserID, u.Roles, ev.At)
+					s.tok.rolesChanged(ev.UserID, ev.At)
 				}
 			}
 			s.feed.cursor.Store(ev.Seq)

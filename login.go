@@ -60,7 +60,8 @@ const (
 )
 
 // ReasonRolesChanged marks a feed entry that revokes no login: the user's
-// roles changed, so access tokens that carry the old roles are stale.
+// roles changed at At, so the user's access tokens issued before are
+// stale (see RolesStale).
 const ReasonRolesChanged = "roles_changed"
 
 // ReasonRefreshTokenReused is the revocation of a login whose retired

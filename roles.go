@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Roles maps a role name to the permissions it grants. A permission is a
@@ -38,15 +39,46 @@ func (r Roles) Permissions(roles []string) []string {
 }
 
 // Grants reports whether the permission set perms allows want. "*" allows
-// everything and "resource:*" allows every action on that resource.
+// everything and "resource:*" allows every action on that resource;
+// anything else must match want exactly. It is the one permission rule:
+// the server's authorization and guard's User.Can both use it. It does
+// not allocate: "resource:*" is compared in place, never built.
 func Grants(perms []string, want string) bool {
 	resource, _, _ := strings.Cut(want, ":")
 	for _, p := range perms {
-		if p == "*" || p == want || p == resource+":*" {
+		if p == "*" || p == want || wildcardOf(p, resource) {
 			return true
 		}
 	}
 	return false
+}
+
+// wildcardOf reports whether p is resource+":*", without building it.
+func wildcardOf(p, resource string) bool {
+	n := len(resource)
+	return len(p) == n+2 && p[n] == ':' && p[n+1] == '*' && p[:n] == resource
+}
+
+// RolesStale reports whether an access token issued at issued (its iat)
+// is stale because its user's roles changed at changed: whether it was
+// issued before the change, the change time taken to its whole second. A
+// stale token is refused (invalid_token) so that the client refreshes it
+// and gets the user's current roles and permissions. A zero changed, no
+// change known, makes no token stale.
+//
+// iat has whole seconds, hence the truncation: a token refreshed just
+// after the change, in the same second, must pass, not be refused until
+// the next second; the price is that a token signed in that second just
+// before the change passes too, a window under a second.
+//
+// It goes by time, not by comparing the token's roles with the user's:
+// guard learns of a change from the revocation feed, whose entry says whom
+// it concerns and when, not what the roles became. The server
+// (Service.AuthenticateToken, so GET /v1/verify) and guard both judge by
+// this predicate and so agree, also when the roles were changed and then
+// changed back: a token issued before is stale for both.
+func RolesStale(issued, changed time.Time) bool {
+	return issued.Before(changed.Truncate(time.Second))
 }
 
 // Limits on role definitions, so a roles file cannot hold absurd names.

@@ -2,7 +2,6 @@ package gatehouse
 
 import (
 	"context"
-	"crypto/sha256"
 	"math/rand/v2"
 	"time"
 )
@@ -39,7 +38,7 @@ func (s *Service) authenticateSession(ctx context.Context, secret string, touch 
 	if len(secret) != secretLen {
 		return Principal{}, signInFirst()
 	}
-	hash := hashSecret(secret)
+	hash := SHA256(secret)
 	now := s.now()
 	n := now.UnixNano()
 	e := s.cache.get(hash, n, s.feed.current(n))
@@ -105,13 +104,6 @@ func (s *Service) readSession(ctx context.Context, hash [32]byte, cached *cacheE
 // signInFirst is the answer to a secret that opens no live session. It is
 // made afresh each time, so that no caller can change another's.
 func signInFirst() error { return Errorf(CodeUnauthenticated, "sign in first") }
-
-// hashSecret returns the SHA-256 of a secret of secretLen bytes, copied
-// to the stack first: hashing []byte(secret) would allocate.
-func hashSecret(secret string) [32]byte {
-	var buf [64]byte
-	return sha256.Sum256(append(buf[:0], secret...))
-}
 
 // touchInterval is how stale last_seen_at and the idle deadline may get.
 // Writing them on every request would turn each check into a store write;

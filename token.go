@@ -61,8 +61,8 @@ type tokens struct {
 	jwks     atomic.Pointer[[]byte]
 
 	mu      sync.RWMutex
-	revoked map[string]time.Time // login id → when it can be forgotten
-	roles   map[string]rolesNow  // user id → roles after a recent change
+	revoked map[string]time.Time   // login id → when it can be forgotten
+	roles   map[string]rolesChange // user id → their roles' latest recent change
 
 	verified verifiedCache
 }
@@ -81,11 +81,12 @@ type verifiedCache struct {
 }
 
 // verifiedToken is what a checked token says, the parts a Principal is
-// made of and no more: an entry is allocated on every new token and kept
-// until it expires.
+// made of and its iat, and no more: an entry is allocated on every new
+// token and kept until it expires.
 type verifiedToken struct {
 	userID, email, loginID string
 	roles, permissions     []string
+	issued                 time.Time // iat, for the stale-roles check
 	expires                time.Time // exp
 	until                  time.Time // exp + leeway
 }
@@ -139,10 +140,10 @@ func (c *verifiedCache) sweepLocked(now time.Time) {
 	}
 }
 
-// rolesNow is a user's current roles, kept for as long as access tokens
-// issued before the change can still be valid.
-type rolesNow struct {
-	roles  []string // sorted
+// rolesChange is when a user's roles last changed, kept for as long as
+// access tokens issued before the change can still be valid.
+type rolesChange struct {
+	at     time.Time // tokens issued before are stale: see RolesStale
 	forget time.Time
 }
 
@@ -174,12 +175,12 @@ func newTokens(cfg TokenConfig, now func() time.Time) (*tokens, error) {
 	return &tokens{
 		cfg: cfg, sealer: sealer, succKey: succKey,
 		verifier: token.NewVerifier(cfg.Issuer, cfg.Audience, cfg.Leeway, now),
-		revoked:  make(map[string]time.Time), roles: make(map[string]rolesNow),
+		revoked:  make(map[string]time.Time), roles: make(map[string]rolesChange),
 	}, nil
 }
 
 // window is how long an access token can stay valid after it was issued:
-// what the revoked set and the stale-roles map must remember.
+// what the revoked set and the role changes must remember.
 func (t *tokens) window() time.Duration { return t.cfg.AccessTTL + t.cfg.Leeway }
 
 // successor derives the refresh token that follows rt. Deriving it (an
@@ -210,20 +211,31 @@ func (t *tokens) revoke(at time.Time, ids ...string) {
 	t.mu.Unlock()
 }
 
-func (t *tokens) setRoles(userID string, roles []string, at time.Time) {
+// rolesChanged records that the user's roles changed at at, unless a
+// later change is known: the user's tokens issued before are stale (see
+// RolesStale) for as long as they can be valid.
+func (t *tokens) rolesChanged(userID string, at time.Time) {
 	t.mu.Lock()
-	t.roles[userID] = rolesNow{roles: slices.Clone(roles), forget: at.Add(t.window())}
+	if c, ok := t.roles[userID]; !ok || at.After(c.at) {
+		t.roles[userID] = rolesChange{at: at, forget: at.Add(t.window())}
+	}
 	t.mu.Unlock()
 }
 
-// staleRoles reports whether roles (sorted, as issue writes them) differ
-// from the user's roles after a change made while tokens with the old
-// roles can still be valid.
-func (t *tokens) staleRoles(userID string, roles []string) bool {
+// setRoles is rolesChanged for Service.setRoles, which passes the new
+// roles too: they are not kept, staleness goes by time alone.
+func (t *tokens) setRoles(userID string, _ []string, at time.Time) {
+	t.rolesChanged(userID, at)
+}
+
+// staleRoles reports whether a token of the user issued at issued (its
+// iat) is stale: issued before a change of the user's roles made while
+// such tokens can still be valid.
+func (t *tokens) staleRoles(userID string, issued time.Time) bool {
 	t.mu.RLock()
-	r, ok := t.roles[userID]
+	c, ok := t.roles[userID]
 	t.mu.RUnlock()
-	return ok && !slices.Equal(r.roles, roles)
+	return ok && RolesStale(issued, c.at)
 }
 
 // sweep forgets revocations and role changes older than any valid token.
@@ -235,8 +247,8 @@ func (t *tokens) sweep(now time.Time) {
 			delete(t.revoked, id)
 		}
 	}
-	for id, r := range t.roles {
-		if now.After(r.forget) {
+	for id, c := range t.roles {
+		if now.After(c.forget) {
 			delete(t.roles, id)
 		}
 	}
@@ -247,8 +259,9 @@ var errTokensOff = Errorf(CodeInvalidToken, "token mode is not enabled on this s
 
 // AuthenticateToken checks a bearer access token: signature against the
 // pinned keys and claims (or the verified-token cache), then, in memory,
-// that its login is not revoked and its roles are not stale. It reads no
-// store. The returned principal's slices are shared: do not modify them.
+// that its login is not revoked and that it was not issued before a
+// change of its user's roles (see RolesStale). It reads no store. The
+// returned principal's slices are shared: do not modify them.
 func (s *Service) AuthenticateToken(ctx context.Context, tok string) (Principal, error) {
 	t := s.tok
 	if t == nil {
@@ -257,7 +270,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, tok string) (Principal,
 	if len(tok) > token.MaxTokenBytes {
 		return Principal{}, Errorf(CodeInvalidToken, "the access token is too large")
 	}
-	h := hashString(tok)
+	h := SHA256(tok)
 	now := s.now()
 	v := t.verified.get(h, now)
 	if v == nil {
@@ -268,34 +281,17 @@ func (s *Service) AuthenticateToken(ctx context.Context, tok string) (Principal,
 		v = &verifiedToken{
 			userID: c.Subject, email: c.Email, loginID: c.SessionID,
 			roles: c.Roles, permissions: strings.Fields(c.Scope),
-			expires: c.ExpiresAt, until: c.ExpiresAt.Add(t.cfg.Leeway),
+			issued: c.IssuedAt, expires: c.ExpiresAt, until: c.ExpiresAt.Add(t.cfg.Leeway),
 		}
 		t.verified.put(h, v, now)
 	}
 	if t.isRevoked(v.loginID) {
 		return Principal{}, Errorf(CodeInvalidToken, "the login of this token was revoked")
 	}
-	if t.staleRoles(v.userID, v.roles) {
+	if t.staleRoles(v.userID, v.issued) {
 		return Principal{}, Errorf(CodeInvalidToken, "the user's roles changed; refresh the token")
 	}
 	return v.principal(), nil
-}
-
-// hashString is sha256.Sum256([]byte(s)) without the copy of s on the
-// heap that the conversion makes: s goes through a buffer on the stack.
-func hashString(s string) [32]byte {
-	var (
-		d   = sha256.New()
-		buf [512]byte
-		sum [32]byte
-	)
-	for len(s) > 0 {
-		n := copy(buf[:], s)
-		d.Write(buf[:n])
-		s = s[n:]
-	}
-	d.Sum(sum[:0])
-	return sum
 }
 
 // TokenPair is what a token login or a refresh returns.

@@ -154,6 +154,7 @@ func testClusterSharedState(t *testing.T, pg *pgtest.Server) {
 			return s.withCookie("GET", "/v1/verify", cookie).header.Get("X-Gatehouse-Roles") == "customer,service"
 		}
 	}
+	nextSecond() // a change in the token's own second would not stale it
 	delays = append(delays, propagation(t, time.Second, patch(`{"roles":["customer","service"]}`), map[string]func() bool{
 		"token with old roles refused by B": func() bool { return b.verifyBearer(access) == 401 },
 		"token with old roles refused by C": func() bool { return cc.verifyBearer(access) == 401 },
@@ -544,4 +545,13 @@ func testClusterRestart(t *testing.T, pg *pgtest.Server) {
 // sameSet reports whether a and b hold the same strings, in any order.
 func sameSet(a, b []string) bool {
 	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
+}
+
+// nextSecond waits for the next whole second. A role change makes stale
+// the tokens issued before it, the change time taken to its second
+// (gatehouse.RolesStale: iat has whole seconds), so a test that expects a
+// token to go stale changes the roles in a later second than the token's.
+func nextSecond() {
+	now := time.Now()
+	time.Sleep(now.Truncate(time.Second).Add(time.Second).Sub(now))
 }

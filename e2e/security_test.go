@@ -221,6 +221,7 @@ func TestSecurityFeedStreamEnds(t *testing.T) {
 	t.Run("role lost", func(t *testing.T) {
 		access := s.accessLogin("svc@example.com")
 		lines := s.stream("Authorization", "Bearer "+access)
+		nextSecond() // a change in the token's own second would not stale it
 		if _, stderr, code := cli(t, "", nil, "user", "roles", "--db", s.db, "svc@example.com", "--set", "customer"); code != 0 {
 			t.Fatal(stderr)
 		}

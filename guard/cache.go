@@ -1,7 +1,6 @@
 package guard
 
 import (
-	"crypto/sha256"
 	"sync"
 	"time"
 )
@@ -12,8 +11,9 @@ import (
 const maxCached = 100_000
 
 // cache maps the SHA-256 of a credential (of an access token, its
-// signature's: see Guard.bearer) to what was learnt about it, until a
-// deadline. A nil value is a cached refusal.
+// signature's: see Guard.bearer), as gatehouse.SHA256 computes it without
+// an allocation, to what was learnt about it, until a deadline. A nil
+// value is a cached refusal.
 type cache[V any] struct {
 	mu sync.RWMutex
 	m  map[[32]byte]cached[V]
@@ -61,15 +61,4 @@ func (c *cache[V]) sweep(now time.Time) {
 			delete(c.m, k)
 		}
 	}
-}
-
-// hashKey returns the cache key of a credential: its SHA-256. It hashes
-// from a copy on the stack, which costs no allocation for a credential of
-// up to 512 bytes: a cookie's secret or an access token's signature.
-func hashKey(credential string) [32]byte {
-	var buf [512]byte
-	if len(credential) > len(buf) {
-		return sha256.Sum256([]byte(credential))
-	}
-	return sha256.Sum256(buf[:copy(buf[:], credential)])
 }

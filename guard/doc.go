@@ -49,8 +49,10 @@
 // server-sent events: a revoked login's tokens are refused within about a
 // second, and a token issued before its user's roles changed is refused
 // with 401 invalid_token so that the client refreshes it and gets the new
-// roles. The Guard keeps the account's token fresh and reconnects on its
-// own, resuming where the stream stopped.
+// roles; the Gatehouse server judges such a token by the same rule,
+// gatehouse.RolesStale, so the two agree. The Guard keeps the account's
+// token fresh and reconnects on its own, resuming where the stream
+// stopped.
 //
 // # Failing closed
 //

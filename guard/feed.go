@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/token"
 )
 
@@ -50,8 +51,9 @@ type feed struct {
 	client   *http.Client // for calls; stream uses a copy without Timeout
 	stream   *http.Client
 	log      *slog.Logger
+	now      func() time.Time // see WithClock
 	maxStale time.Duration
-	epoch    time.Time // monotonic origin of downSince
+	epoch    time.Time // origin of downSince
 	// downSince is 1 + the time since epoch at which the feed stopped
 	// being followed, or 0 while a stream is open.
 	downSince atomic.Int64
@@ -72,15 +74,15 @@ func newFeed(base string, cfg config) *feed {
 	stream.Timeout = 0
 	f := &feed{
 		base: base, email: cfg.email, password: cfg.password,
-		client: cfg.client, stream: &stream, log: cfg.log, maxStale: cfg.maxStale,
-		epoch: time.Now(),
+		client: cfg.client, stream: &stream, log: cfg.log, now: cfg.now, maxStale: cfg.maxStale,
+		epoch: cfg.now(),
 		revs:  revocations{sids: make(map[string]time.Time), subs: make(map[string]rolesChange)},
 	}
 	f.markDown(f.epoch)
 	return f
 }
 
-// stale reports whether, at now (a reading of time.Now), the feed has
+// stale reports whether, at now (a reading of f.now), the feed has
 // been down for longer than maxStale.
 func (f *feed) stale(now time.Time) bool {
 	d := f.downSince.Load()
@@ -152,12 +154,12 @@ func (f *feed) run(ctx context.Context) {
 // follow opens one event stream and applies its events until it ends. It
 // reports whether the stream was open at all.
 func (f *feed) follow(ctx context.Context) (up bool, err error) {
-	heard := time.Now()
+	heard := f.now()
 	defer func() {
 		if errors.Is(err, errIdle) {
 			f.markDown(heard)
 		} else {
-			f.markDown(time.Now())
+			f.markDown(f.now())
 		}
 	}()
 	tok, err := f.accessToken(ctx)
@@ -166,8 +168,7 @@ func (f *feed) follow(ctx context.Context) (up bool, err error) {
 	}
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	sctx, stop := context.WithDeadlineCause(sctx, f.expires.Add(-renewBefore(f.lifetime)), errRenew)
-	defer stop()
+	go f.renewAt(sctx, f.expires.Add(-renewBefore(f.lifetime)), cancel)
 	idle := time.AfterFunc(idleTimeout, func() { cancel(errIdle) })
 	defer idle.Stop()
 	defer func() {
@@ -206,7 +207,7 @@ func (f *feed) follow(ctx context.Context) (up bool, err error) {
 	var id, event string
 	var data []byte
 	for sc.Scan() {
-		heard = time.Now()
+		heard = f.now()
 		idle.Reset(idleTimeout)
 		line := sc.Bytes()
 		if len(line) == 0 { // the end of an event: dispatch it
@@ -261,12 +262,35 @@ func (f *feed) applyJSON(data []byte) {
 // apply records ev for one access-token lifetime (plus the most leeway a
 // verifier allows), after which no token it concerns can still be valid.
 func (f *feed) apply(ev feedEvent) {
-	forget := time.Now().Add(f.lifetime + token.MaxLeeway)
+	forget := f.now().Add(f.lifetime + token.MaxLeeway)
 	switch {
 	case ev.SID != "":
 		f.revs.revoke(ev.SID, forget)
 	case ev.Reason == "roles_changed" && ev.Sub != "":
 		f.revs.rolesChanged(ev.Sub, ev.At, forget)
+	}
+}
+
+// renewAt ends a stream with errRenew, through cancel, once the clock
+// reaches at, or returns when ctx ends first. It waits on a timer of real
+// time and reads the clock when it fires, until the clock is there: a
+// clock that is time.Now is there at the first firing; one that a test
+// moves forward is seen there at the next.
+func (f *feed) renewAt(ctx context.Context, at time.Time, cancel context.CancelCauseFunc) {
+	t := time.NewTimer(at.Sub(f.now()))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			left := at.Sub(f.now())
+			if left <= 0 {
+				cancel(errRenew)
+				return
+			}
+			t.Reset(left)
+		}
 	}
 }
 
@@ -278,7 +302,7 @@ func renewBefore(lifetime time.Duration) time.Duration {
 // accessToken returns the service account's access token, refreshed or
 // signed in again when it is about to expire.
 func (f *feed) accessToken(ctx context.Context) (string, error) {
-	if f.access != "" && time.Until(f.expires) > renewBefore(f.lifetime) {
+	if f.access != "" && f.expires.Sub(f.now()) > renewBefore(f.lifetime) {
 		return f.access, nil
 	}
 	if f.refresh != "" {
@@ -312,7 +336,7 @@ func (f *feed) tokens(ctx context.Context, path string, body any) error {
 		ExpiresIn    int    `json:"expires_in"`
 		RefreshToken string `json:"refresh_token"`
 	}
-	start := time.Now()
+	start := f.now()
 	if err := f.call(ctx, http.MethodPost, path, "", body, &pair); err != nil {
 		return err
 	}
@@ -330,7 +354,7 @@ func (f *feed) tokens(ctx context.Context, path string, body any) error {
 // logout ends the service account's login, so that a Guard that is closed
 // leaves no live login behind. It is best effort.
 func (f *feed) logout() {
-	if f.access == "" || time.Until(f.expires) <= 0 {
+	if f.access == "" || !f.now().Before(f.expires) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
@@ -419,18 +443,16 @@ type rolesChange struct {
 }
 
 // check refuses a token of login sid, user sub, issued at iat, if the
-// login was revoked or the user's roles changed after iat. iat has whole
-// seconds, so the change time is taken to its second: a token issued in
-// the same second as the change passes (a window under a second), rather
-// than a fresh token, refreshed just after the change, being refused
-// until the next second.
+// login was revoked or the token is stale after a change of the user's
+// roles, by the server's rule, gatehouse.RolesStale: issued before the
+// change, taken to its second.
 func (r *revocations) check(sid, sub string, iat time.Time) *Error {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if _, ok := r.sids[sid]; ok {
 		return errRevoked
 	}
-	if c, ok := r.subs[sub]; ok && iat.Before(c.at.Truncate(time.Second)) {
+	if c, ok := r.subs[sub]; ok && gatehouse.RolesStale(iat, c.at) {
 		return errStaleRoles
 	}
 	return nil

@@ -304,9 +304,46 @@ func wantRefused(t *testing.T, res result, status int, code string) {
 	}
 }
 
-// nextSecond sleeps until the clock's next whole second: a token issued
-// then has an iat after anything that happened before.
-func nextSecond() {
-	now := time.Now()
-	time.Sleep(now.Truncate(time.Second).Add(time.Second).Sub(now))
+// clock is a settable clock, for a server (gatehouse.Config.Now) and the
+// Guards on it (guard.WithClock) to share, so that tests move time
+// forward instead of sleeping.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// newClock returns a clock set years away from the real time, so that
+// anything that reads the real time where it should read the clock is
+// caught: the Guard would take every token for expired or not yet valid.
+// It is at a whole second: a token issued at once has that very time as
+// its iat.
+func newClock() *clock { return &clock{t: time.Date(2030, time.January, 2, 3, 4, 5, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// newTimedServer starts a server on the clock; edit, when not nil,
+// changes the rest of its configuration.
+func newTimedServer(t testing.TB, clk *clock, edit func(*gatehouse.Config)) *server {
+	t.Helper()
+	return newServer(t, func(c *gatehouse.Config) {
+		c.Now = clk.Now
+		if edit != nil {
+			edit(c)
+		}
+	})
+}
+
+// waitFor waits until cond holds, for something another goroutine or the
+// network does, or fails after within.
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still not %s after %v", what, within)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/token"
 )
 
@@ -34,6 +35,7 @@ type Guard struct {
 	log        *slog.Logger
 	cookie     string
 	sessionTTL time.Duration
+	now        func() time.Time // see WithClock
 	verifier   *token.Verifier
 	keys       *keySet
 	feed       *feed // nil without a service account
@@ -67,7 +69,7 @@ func New(ctx context.Context, baseURL string, opts ...Option) (*Guard, error) {
 	base := strings.TrimSuffix(baseURL, "/")
 	cfg := config{
 		issuer: base, audience: "gatehouse", sessionTTL: 5 * time.Second,
-		cookie: "__Host-gatehouse", maxStale: 30 * time.Second,
+		cookie: "__Host-gatehouse", maxStale: 30 * time.Second, now: time.Now,
 	}
 	for _, opt := range opts {
 		opt(&cfg)
@@ -84,12 +86,13 @@ func New(ctx context.Context, baseURL string, opts ...Option) (*Guard, error) {
 		log:        cfg.log,
 		cookie:     cfg.cookie,
 		sessionTTL: cfg.sessionTTL,
-		verifier:   token.NewVerifier(cfg.issuer, cfg.audience, leeway, nil),
+		now:        cfg.now,
+		verifier:   token.NewVerifier(cfg.issuer, cfg.audience, leeway, cfg.now),
 		tokens:     newCache[tokenEntry](),
 		sessions:   newCache[User](),
 		origin:     http.NewCrossOriginProtection(),
 	}
-	g.keys = &keySet{url: base + "/.well-known/jwks.json", client: cfg.client, verifier: g.verifier, log: cfg.log}
+	g.keys = &keySet{url: base + "/.well-known/jwks.json", client: cfg.client, verifier: g.verifier, log: cfg.log, now: cfg.now}
 	refresh, err := g.keys.update(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("guard: fetching the key set: %w", err)
@@ -216,7 +219,7 @@ func (g *Guard) check(r *http.Request) (*User, *Error) {
 // signature (r, s) verifies as (r, n-s) too) is a miss, verified in full;
 // the feed is checked by sid and sub either way.
 func (g *Guard) bearer(ctx context.Context, tok string) (*User, *Error) {
-	now := time.Now()
+	now := g.now()
 	if g.feed != nil && g.feed.stale(now) {
 		return nil, errFeedStale
 	}
@@ -225,7 +228,7 @@ func (g *Guard) bearer(ctx context.Context, tok string) (*User, *Error) {
 	}
 	dot := strings.LastIndexByte(tok, '.')
 	signed, sig := tok[:dot+1], tok[dot+1:] // tok == signed+sig, even without a dot
-	key := hashKey(sig)
+	key := gatehouse.SHA256(sig)
 	e, ok := g.tokens.get(key, now)
 	if !ok || e.signed != signed {
 		c, err := g.verify(ctx, tok)
@@ -282,7 +285,7 @@ func (g *Guard) maintain(ctx context.Context, refresh time.Duration) {
 			}
 			keys.Reset(d)
 		case <-sweep.C:
-			now := time.Now()
+			now := g.now()
 			g.tokens.sweep(now)
 			g.sessions.sweep(now)
 			if g.feed != nil {

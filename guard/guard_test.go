@@ -267,12 +267,14 @@ func TestGatehouseUnreachable(t *testing.T) {
 }
 
 // TestSessionCache: Gatehouse is asked once per cookie per cache period,
-// for refusals too; a revoked session is refused once the period is over.
+// for refusals too; a revoked session is let in until the period is over,
+// and refused from then on.
 func TestSessionCache(t *testing.T) {
-	const ttl = 300 * time.Millisecond
-	s := newServer(t, nil)
+	const ttl = 5 * time.Second
+	clk := newClock()
+	s := newTimedServer(t, clk, nil)
 	id := s.addUser(t, "ada@example.com", "customer")
-	h := app(newGuard(t, s, guard.WithSessionCache(ttl)))
+	h := app(newGuard(t, s, guard.WithSessionCache(ttl), guard.WithClock(clk.Now)))
 	session := cookie(s.login(t, "ada@example.com", gatehouse.ModeSession))
 	for range 3 {
 		if res := call(t, h, "GET", "/me", session); res.status != http.StatusOK {
@@ -287,8 +289,15 @@ func TestSessionCache(t *testing.T) {
 	if _, err := s.svc.RevokeUserSessions(context.Background(), id, gatehouse.Client{}); err != nil {
 		t.Fatal(err)
 	}
-	took := eventually(t, ttl+2*time.Second, h, "/me", session, http.StatusUnauthorized)
-	t.Logf("revoked session refused after %v (session cache %v)", took, ttl)
+	clk.Advance(ttl - time.Millisecond)
+	if res := call(t, h, "GET", "/me", session); res.status != http.StatusOK {
+		t.Errorf("revoked session within the cache period: %d %s, want 200 from the cache", res.status, res.code)
+	}
+	clk.Advance(time.Millisecond)
+	wantRefused(t, call(t, h, "GET", "/me", session), 401, "unauthenticated")
+	if n := s.requests("/v1/verify"); n != 3 {
+		t.Errorf("Gatehouse asked %d times, want 3 (once more when the period was over)", n)
+	}
 }
 
 // TestRevokedTokenThroughFeed: with a service account, a revoked login's
@@ -333,14 +342,17 @@ func TestRevokedBeforeStart(t *testing.T) {
 // refused so that the client refreshes; a token issued after carries the
 // new roles and is accepted.
 func TestRolesChanged(t *testing.T) {
-	s := newServer(t, nil)
+	clk := newClock()
+	s := newTimedServer(t, clk, nil)
 	id := s.addUser(t, "ada@example.com", "customer")
-	h := app(newGuard(t, s, withService()))
+	h := app(newGuard(t, s, withService(), guard.WithClock(clk.Now)))
 	before := bearer(s.login(t, "ada@example.com", gatehouse.ModeToken))
 	if res := call(t, h, "GET", "/cart", before); res.status != http.StatusOK {
 		t.Fatalf("before: %d %s, want 200", res.status, res.code)
 	}
-	nextSecond() // iat has whole seconds: a change within the token's second is not seen as after it
+	// iat has whole seconds: a change within the token's second is not
+	// seen as after it.
+	clk.Advance(1500 * time.Millisecond)
 	if _, err := s.svc.SetRoles(context.Background(), id, []string{"admin"}, gatehouse.Client{}); err != nil {
 		t.Fatal(err)
 	}
@@ -349,11 +361,76 @@ func TestRolesChanged(t *testing.T) {
 	wantRefused(t, call(t, h, "GET", "/me", before), 401, "invalid_token")
 
 	// A token issued right after the change, in the same second, works.
+	clk.Advance(100 * time.Millisecond)
 	after := bearer(s.login(t, "ada@example.com", gatehouse.ModeToken))
 	res := call(t, h, "GET", "/admin", after)
 	if res.status != http.StatusOK || !slices.Equal(res.user.Roles, []string{"admin"}) {
 		t.Errorf("token issued after the change: %d %s, roles %v; want 200 as admin", res.status, res.code, res.user.Roles)
 	}
+}
+
+// TestRolesChangedAndBack: guard and the server judge a token of a user
+// whose roles changed alike, by when it was issued: one issued before the
+// change is refused by both even once the roles are changed back, and one
+// issued after, in the same second as the change back, is accepted by both.
+func TestRolesChangedAndBack(t *testing.T) {
+	clk := newClock()
+	s := newTimedServer(t, clk, nil)
+	id := s.addUser(t, "ada@example.com", "customer")
+	h := app(newGuard(t, s, withService(), guard.WithClock(clk.Now)))
+	judges := func(tok string) map[string]int {
+		t.Helper()
+		status := map[string]int{"guard": call(t, h, "GET", "/me", bearer(tok)).status}
+		status["GET /v1/verify"] = verifyBearer(t, s, tok)
+		status["Service.AuthenticateToken"] = http.StatusOK
+		if _, err := s.svc.AuthenticateToken(context.Background(), tok); err != nil {
+			status["Service.AuthenticateToken"] = http.StatusUnauthorized
+		}
+		return status
+	}
+	before := s.login(t, "ada@example.com", gatehouse.ModeToken)
+	for judge, status := range judges(before) {
+		if status != http.StatusOK {
+			t.Fatalf("%s: token before any change: %d, want 200", judge, status)
+		}
+	}
+	clk.Advance(1500 * time.Millisecond)
+	if _, err := s.svc.SetRoles(context.Background(), id, []string{"admin"}, gatehouse.Client{}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Second)
+	if _, err := s.svc.SetRoles(context.Background(), id, []string{"customer"}, gatehouse.Client{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 3*time.Second, h, "/me", bearer(before), http.StatusUnauthorized) // guard hears of it from the feed
+	for judge, status := range judges(before) {
+		if status != http.StatusUnauthorized {
+			t.Errorf("%s: token issued before the roles changed and changed back: %d, want 401", judge, status)
+		}
+	}
+	clk.Advance(200 * time.Millisecond) // the second of the change back
+	after := s.login(t, "ada@example.com", gatehouse.ModeToken)
+	for judge, status := range judges(after) {
+		if status != http.StatusOK {
+			t.Errorf("%s: token issued after the change back: %d, want 200", judge, status)
+		}
+	}
+}
+
+// verifyBearer asks the server's GET /v1/verify about an access token.
+func verifyBearer(t *testing.T, s *server, tok string) int {
+	t.Helper()
+	req, err := http.NewRequest("GET", s.URL+"/v1/verify", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // TestFeedDownFailsClosed: bearer requests get 503 once the feed has been
@@ -389,20 +466,23 @@ func TestFeedDownFailsClosed(t *testing.T) {
 // token before it expires and reconnects the stream with it, so the feed
 // keeps working across access-token lifetimes.
 func TestServiceAccountRenewal(t *testing.T) {
-	s := newServer(t, func(c *gatehouse.Config) { c.Tokens.AccessTTL = 2 * time.Second })
+	const lifetime = 2 * time.Second
+	clk := newClock()
+	s := newTimedServer(t, clk, func(c *gatehouse.Config) { c.Tokens.AccessTTL = lifetime })
 	id := s.addUser(t, "ada@example.com", "customer")
-	h := app(newGuard(t, s, withService(), guard.WithFeedMaxStale(time.Second)))
-	time.Sleep(4 * time.Second) // two access-token lifetimes
-	if n := s.requests("/v1/token/refresh"); n < 2 {
-		t.Errorf("the service account's token was refreshed %d times in two lifetimes, want at least 2", n)
+	h := app(newGuard(t, s, withService(), guard.WithFeedMaxStale(time.Second), guard.WithClock(clk.Now)))
+	for i := range int64(2) { // two access-token lifetimes
+		clk.Advance(lifetime)
+		waitFor(t, 5*time.Second, "refreshed", func() bool { return s.requests("/v1/token/refresh") > i })
+	}
+	if n := s.requests("/v1/token/refresh"); n != 2 {
+		t.Errorf("the service account's token was refreshed %d times in two lifetimes, want 2", n)
 	}
 	if n := s.requests("/v1/login"); n != 1 {
 		t.Errorf("the service account signed in %d times, want 1", n)
 	}
 	tok := bearer(s.login(t, "ada@example.com", gatehouse.ModeToken))
-	if res := call(t, h, "GET", "/me", tok); res.status != http.StatusOK {
-		t.Fatalf("%d %s, want 200", res.status, res.code)
-	}
+	eventually(t, 5*time.Second, h, "/me", tok, http.StatusOK) // once the stream is open again
 	if _, err := s.svc.RevokeUserSessions(context.Background(), id, gatehouse.Client{}); err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,7 @@ type keySet struct {
 	client   *http.Client
 	verifier *token.Verifier
 	log      *slog.Logger
+	now      func() time.Time
 	gen      atomic.Uint64 // counts the key sets installed
 
 	mu          sync.Mutex // one fetch at a time
@@ -62,10 +63,11 @@ func (k *keySet) refetch(ctx context.Context, gen uint64) bool {
 	if k.gen.Load() != gen {
 		return true
 	}
-	if !k.lastRefetch.IsZero() && time.Since(k.lastRefetch) < refetchEvery {
+	now := k.now()
+	if !k.lastRefetch.IsZero() && now.Sub(k.lastRefetch) < refetchEvery {
 		return false
 	}
-	k.lastRefetch = time.Now()
+	k.lastRefetch = now
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
 	defer cancel()
 	if _, err := k.fetch(ctx); err != nil {

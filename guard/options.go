@@ -19,6 +19,7 @@ type config struct {
 	password   string
 	maxStale   time.Duration
 	log        *slog.Logger
+	now        func() time.Time
 }
 
 // WithIssuer sets the "iss" that access tokens must carry: what
@@ -83,6 +84,23 @@ func WithFeedMaxStale(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {
 			c.maxStale = d
+		}
+	}
+}
+
+// WithClock sets the clock the Guard reads, time.Now by default (nil
+// keeps it). It is what the Guard judges time by: access tokens' exp, nbf
+// and iat, the deadlines of its caches, how long the revocation feed has
+// been down, when the service account's token is due for renewal and
+// when the key set may be fetched again for an unknown kid. Tests use it
+// to move time forward without sleeping, the Gatehouse server they run
+// given the same clock (gatehouse.Config.Now). Waits that are no reading
+// of the clock (the key set's refresh period, reconnection backoff, the
+// feed's idle timeout, the timeout of each call) stay in real time.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) {
+		if now != nil {
+			c.now = now
 		}
 	}
 }

@@ -7,7 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
+
+	"github.com/gatehouse/gatehouse"
 )
 
 // errSessionRefused is Gatehouse's 401 for a session cookie.
@@ -16,8 +17,8 @@ var errSessionRefused = errors.New("guard: Gatehouse refused the session")
 // session checks a session cookie's secret with Gatehouse, through the
 // session cache.
 func (g *Guard) session(ctx context.Context, secret string) (*User, *Error) {
-	key := hashKey(secret)
-	now := time.Now()
+	key := gatehouse.SHA256(secret)
+	now := g.now()
 	if u, ok := g.sessions.get(key, now); ok {
 		if u == nil {
 			return nil, errSignedOut

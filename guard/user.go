@@ -3,7 +3,8 @@ package guard
 import (
 	"context"
 	"net/http"
-	"strings"
+
+	"github.com/gatehouse/gatehouse"
 )
 
 // Mode is how a request authenticated.
@@ -29,16 +30,10 @@ type User struct {
 }
 
 // Can reports whether u holds the permission: "*" grants everything and
-// "resource:*" every action on that resource, as on the server.
+// "resource:*" every action on that resource. It is the server's rule,
+// gatehouse.Grants, and does not allocate.
 func (u User) Can(permission string) bool {
-	resource, _, _ := strings.Cut(permission, ":")
-	for _, p := range u.Permissions {
-		if p == "*" || p == permission ||
-			len(p) == len(resource)+2 && strings.HasPrefix(p, resource) && strings.HasSuffix(p, ":*") {
-			return true
-		}
-	}
-	return false
+	return gatehouse.Grants(u.Permissions, permission)
 }
 
 type userKey struct{}

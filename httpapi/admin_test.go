@@ -83,6 +83,7 @@ func TestAdminPatchUser(t *testing.T) {
 		t.Fatal("a refused change changed the roles")
 	}
 
+	e.clock.Advance(time.Second) // after the token's second (gatehouse.RolesStale)
 	r := e.do(admin, "PATCH", "/v1/admin/users/"+ada, map[string]any{"roles": []string{"service", "customer"}})
 	if r.status != 200 || fmt.Sprint(r.json(t)["roles"]) != "[customer service]" {
 		t.Fatalf("set roles: %d %s", r.status, r.body)

@@ -366,6 +366,9 @@ func TestRoleChangeStalesTokens(t *testing.T) {
 	e.register("ada@example.com")
 	l := e.tokenLogin("ada@example.com")
 	u, _ := e.svc.UserByEmail(context.Background(), "ada@example.com")
+	// iat has whole seconds: a change within the token's second is not
+	// after it (gatehouse.RolesStale).
+	e.clock.Advance(time.Second)
 	if _, err := e.svc.SetRoles(context.Background(), u.ID, []string{"customer", "service"}, gatehouse.Client{}); err != nil {
 		t.Fatal(err)
 	}
