@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 )
 
 // ErrInvalidJWKS is wrapped by every error ParseJWKS returns.
@@ -31,27 +32,43 @@ type PublicKey struct {
 }
 
 // jwkIn is one key of a JWKS as ParseJWKS reads it: the members it uses,
-// and the private and symmetric ones only to refuse them. encoding/json
-// matches member names without regard to case, so "D" is refused too.
+// read by their exact names as RFC 7517 gives them (encoding/json would
+// match "KID" or "Kty" too), and whether it has a private or symmetric
+// member, which is refused in any letter case.
 type jwkIn struct {
-	Kid string `json:"kid"`
-	Kty string `json:"kty"`
-	Alg string `json:"alg"`
-	Use string `json:"use"`
-	Crv string `json:"crv"`
-	X   string `json:"x"`
-	Y   string `json:"y"`
-	N   string `json:"n"`
-	E   string `json:"e"`
+	Kid, Kty, Alg, Use, Crv, X, Y, N, E string
+	private                             bool
+}
 
-	D   json.RawMessage `json:"d"`
-	P   json.RawMessage `json:"p"`
-	Q   json.RawMessage `json:"q"`
-	DP  json.RawMessage `json:"dp"`
-	DQ  json.RawMessage `json:"dq"`
-	QI  json.RawMessage `json:"qi"`
-	Oth json.RawMessage `json:"oth"`
-	K   json.RawMessage `json:"k"`
+// privateMembers are the members of private and symmetric keys.
+var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+
+// UnmarshalJSON reads a key's members by their exact names; for a
+// repeated member the last value counts.
+func (j *jwkIn) UnmarshalJSON(b []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	if m == nil {
+		return errors.New("a key must be an object")
+	}
+	for name := range m {
+		for _, p := range privateMembers {
+			j.private = j.private || strings.EqualFold(name, p)
+		}
+	}
+	for name, dst := range map[string]*string{
+		"kid": &j.Kid, "kty": &j.Kty, "alg": &j.Alg, "use": &j.Use, "crv": &j.Crv,
+		"x": &j.X, "y": &j.Y, "n": &j.N, "e": &j.E,
+	} {
+		if v, ok := m[name]; ok {
+			if err := json.Unmarshal(v, dst); err != nil {
+				return fmt.Errorf("member %q: %v", name, err)
+			}
+		}
+	}
+	return nil
 }
 
 // ParseJWKS reads a JSON Web Key Set (RFC 7517), {"keys":[...]}, as a
@@ -93,10 +110,8 @@ func ParseJWKS(b []byte) ([]PublicKey, error) {
 }
 
 func parseJWK(j jwkIn) (PublicKey, error) {
-	for _, m := range []json.RawMessage{j.D, j.P, j.Q, j.DP, j.DQ, j.QI, j.Oth, j.K} {
-		if m != nil {
-			return PublicKey{}, errors.New("has a private or symmetric member")
-		}
+	if j.private {
+		return PublicKey{}, errors.New("has a private or symmetric member")
 	}
 	switch {
 	case j.Kid == "":

@@ -99,6 +99,8 @@ func TestParseJWKSRefuses(t *testing.T) {
 		{name: "symmetric k", jwks: set(map[string]any{"kid": "h", "kty": "oct", "alg": "HS256", "k": "c2VjcmV0"})},
 		{name: "unknown kty", jwks: set(with(ed, "kty", "XYZ"))},
 		{name: "no kid", jwks: set(with(ed, "kid", nil))},
+		{name: "kid only in upper case", jwks: set(with(with(ed, "kid", nil), "KID", "k1"))},
+		{name: "kty only in other case", jwks: set(with(with(ed, "kty", nil), "Kty", "OKP"))},
 		{name: "duplicate kid", jwks: set(ed, with(ec, "kid", ed["kid"]))},
 		{name: "use enc", jwks: set(with(ed, "use", "enc"))},
 		{name: "no alg", jwks: set(with(ed, "alg", nil))},
