@@ -1,4 +1,4 @@
-# bench/lib.sh: what bench/load.sh and bench/run.sh share. Source it after
+# bench/lib.sh: what bench/load.sh, bench/run.sh and bench/soak.sh share. Source it after
 # `set -euo pipefail` and `cd` to the repository root. It makes $work (a
 # temporary directory removed at exit), stops every process started with
 # bg at exit, and sets pin_load and pin_server (taskset prefixes that give
@@ -71,6 +71,13 @@ wait_http() {
 	tail -20 "$work/$name.log" >&2
 	exit 1
 }
+
+# soak_section prints the "## Soak" section of the markdown on its input
+# (to the next "## " heading outside a code block), and without_soak the
+# rest: bench/soak.sh writes that section of docs/performance.md, and
+# bench/run.sh, which writes the rest, keeps it.
+soak_section() { awk '/^```/ { f = !f } !f && /^## / { s = ($0 == "## Soak") } s'; }
+without_soak() { awk '/^```/ { f = !f } !f && /^## / { s = ($0 == "## Soak") } !s'; }
 
 # The machine and the code, for the report.
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)

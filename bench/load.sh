@@ -9,8 +9,8 @@
 #                                      # bound (about 2 minutes more)
 #
 # In one run it:
-#   1. builds gatehouse, bench/load (the load generator) and bench/store
-#      (PostgreSQL helpers);
+#   1. builds gatehouse, and from the bench module (bench/go.mod)
+#      bench/load (the load generator) and bench/store (PostgreSQL helpers);
 #   2. SQLite: starts one server, registers USERS users and signs in
 #      LOGINS times for cookies and LOGINS times for tokens through the API,
 #      then measures /v1/verify with the cookies and with the bearer
@@ -96,9 +96,9 @@ commas() { printf '%.0f' "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 
 log "building"
 go build -o "$work/gatehouse" ./cmd/gatehouse
-go build -o "$work/load" ./bench/load
-go build -o "$work/store" ./bench/store
-[ -n "$TOKENCACHE" ] && go build -o "$work/tokencache" ./bench/tokencache
+# The programs are the bench module's (bench/go.mod).
+(cd bench && go build -o "$work/load" ./load && go build -o "$work/store" ./store)
+[ -n "$TOKENCACHE" ] && (cd bench && go build -o "$work/tokencache" ./tokencache)
 head -c 48 /dev/urandom | base64 -w0 >"$work/secret"
 chmod 600 "$work/secret"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)

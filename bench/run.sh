@@ -3,17 +3,19 @@
 # one machine measures both modes side by side, each figure beside its
 # floor measured in the same run, and writes docs/performance.md.
 #
-#   make bench                     # about 25 minutes on 2 cores
-#   COUNT=3 SCALE= BASE= make bench  # quicker: fewer repetitions, no
-#                                  # 1,000,000-login run, no comparison
-#   OUT=/tmp/perf.md make bench    # write elsewhere
+#   make bench                       # up to 25 minutes on 2 cores
+#   BASE=<commit> make bench         # and compare with that commit
+#   bench/run.sh --base <commit>     # the same
+#   COUNT=3 SCALE= make bench        # quicker: fewer repetitions, no
+#                                    # 1,000,000-login run
+#   OUT=/tmp/perf.md make bench      # write elsewhere
 #
 # In order, it:
 #   1. runs the Go benchmarks of the hot paths (testing.B, -benchmem,
 #      COUNT times each) with their floors, and checks the budgets;
-#   2. with BASE (a commit; by default the last one before the performance
-#      work), runs the same benchmarks on that commit in a git worktree and
-#      compares with benchstat, to show what each optimisation gained;
+#   2. with a base commit (BASE or --base; none by default, and then no
+#      comparison), runs the same benchmarks on that commit in a git
+#      worktree and compares with benchstat, to show what changed since;
 #   3. load over loopback against the built binary (bench/load): GET
 #      /v1/verify with a cookie and with a bearer token, and a trivial
 #      net/http handler with the same server settings as the floor, at
@@ -26,11 +28,29 @@
 #   7. with SCALE, the session check with 10,000, 100,000 and 1,000,000
 #      live logins in SQLite.
 #
+# The Go benchmarks (testing.B) are the root module's and run there; the
+# programs (bench/load, bench/sizes, bench/revoke, bench/report) and
+# benchstat are the bench module's (bench/go.mod) and are built there. A
+# "## Soak" section already in OUT (written by bench/soak.sh) is kept.
+#
 # Everything listens on 127.0.0.1; every process started here is stopped
 # at exit. Needs Go, git, curl and taskset; redis-server for the Redis row
 # (skipped without it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+BASE=${BASE:-}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--base) BASE=${2:?--base needs a commit}; shift 2 ;;
+	--base=*) BASE=${1#--base=}; shift ;;
+	*) echo "usage: bench/run.sh [--base COMMIT]" >&2; exit 2 ;;
+	esac
+done
+if [ -n "$BASE" ] && ! git rev-parse -q --verify "$BASE^{commit}" >/dev/null; then
+	echo "bench/run.sh: base $BASE is not a commit" >&2
+	exit 2
+fi
 
 COUNT=${COUNT:-6}
 BENCHTIME=${BENCHTIME:-1s}
@@ -38,7 +58,6 @@ DURATION=${DURATION:-15s}
 WARMUP=${WARMUP:-2s}
 CONNS=${CONNS:-64}
 LOGINS=${LOGINS:-500}
-BASE=${BASE-cfcba05}
 SCALE=${SCALE-1}
 OUT=${OUT:-docs/performance.md}
 
@@ -76,7 +95,7 @@ gobench() {
 log "building"
 go build -o "$work/gatehouse" ./cmd/gatehouse
 for tool in load sizes revoke report; do
-	go build -o "$work/$tool" "./bench/$tool"
+	(cd bench && go build -o "$work/$tool" "./$tool")
 done
 gobench . "$work/new.txt"
 log "profiling a new bearer token each request"
@@ -90,9 +109,9 @@ if [ -n "$BASE" ]; then
 	trap 'git worktree remove -f "$work/base" 2>/dev/null || true; cleanup' EXIT
 	(cd "$work/base" && go build -o "$work/gatehouse-base" ./cmd/gatehouse)
 	gobench "$work/base" "$work/base.txt" old
-	go tool benchstat "$BASE=$work/base.txt" "$rev=$work/new.txt" >"$work/gains.txt" 2>&1
+	(cd bench && go tool benchstat "$BASE=$work/base.txt" "$rev=$work/new.txt") >"$work/gains.txt" 2>&1
 fi
-go tool benchstat "$work/new.txt" >"$work/benchstat.txt" 2>&1
+(cd bench && go tool benchstat "$work/new.txt") >"$work/benchstat.txt" 2>&1
 
 # ---- load ----
 head -c 48 /dev/urandom | base64 >"$work/secret"
@@ -216,5 +235,8 @@ elapsed=$((SECONDS - t0))
 "$work/report" saturate "$work/saturate.jsonl" >"$work/saturate-summary.md"
 export started cpu_model mem rev dirty elapsed load_before load_after load_cpus server_cpus \
 	COUNT BENCHTIME DURATION WARMUP CONNS LOGINS BASE SCALE
-"$work/report" page "$work" >"$OUT"
+# The soak is measured apart (bench/soak.sh): keep its section.
+[ -f "$OUT" ] && soak_section <"$OUT" >"$work/soak.md"
+"$work/report" page "$work" >"$work/page.md"
+mv "$work/page.md" "$OUT"
 log "wrote $OUT in ${elapsed}s"

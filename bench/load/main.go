@@ -81,6 +81,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/gatehouse/gatehouse/bench/internal/stats"
 )
 
 func main() {
@@ -405,8 +407,8 @@ func run(args []string) error {
 	return nil
 }
 
-// stats sums up what a set of workers saw in the measured window.
-type stats struct {
+// summary sums up what a set of workers saw in the measured window.
+type summary struct {
 	requests, sent, errors, netErrors int
 	statuses                          map[int]int
 	firstErr                          string
@@ -415,8 +417,8 @@ type stats struct {
 
 // summarize reads percentiles from every sample of ws, sorted; any answer
 // but 200, and any network error, counts as an error.
-func summarize(ws []*worker, dur time.Duration) stats {
-	s := stats{statuses: map[int]int{}}
+func summarize(ws []*worker, dur time.Duration) summary {
+	s := summary{statuses: map[int]int{}}
 	var all []int64
 	for _, w := range ws {
 		all = append(all, w.samples...)
@@ -432,16 +434,8 @@ func summarize(ws []*worker, dur time.Duration) stats {
 	slices.Sort(all)
 	s.requests = len(all)
 	s.rps = float64(len(all)) / dur.Seconds()
-	pct := func(p float64) float64 {
-		if len(all) == 0 {
-			return 0
-		}
-		return float64(all[min(len(all)-1, int(p*float64(len(all))))]) / 1e3
-	}
-	s.p50, s.p90, s.p99, s.p999 = pct(0.50), pct(0.90), pct(0.99), pct(0.999)
-	if len(all) > 0 {
-		s.max = float64(all[len(all)-1]) / 1e3
-	}
+	us := func(p float64) float64 { return float64(stats.Percentile(all, p)) / 1e3 }
+	s.p50, s.p90, s.p99, s.p999, s.max = us(0.50), us(0.90), us(0.99), us(0.999), us(1)
 	for code, n := range s.statuses {
 		if code != 200 {
 			s.errors += n

@@ -7,7 +7,8 @@
 //	report saturate SAT.jsonl    checks while logins saturate the CPUs
 //	report sizes SIZES.json      the sizes that differ between the modes
 //	report page DIR              the whole page, from the files in DIR and
-//	                             the variables bench/run.sh exports
+//	                             the variables bench/run.sh exports, and the
+//	                             Soak section of the last page (DIR/soak.md)
 //
 // BENCH.txt is `go test -bench` output, with -count repetitions: a figure
 // is the median of its repetitions.
@@ -26,6 +27,8 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+
+	"github.com/gatehouse/gatehouse/bench/internal/stats"
 )
 
 func main() {
@@ -99,15 +102,7 @@ func parseBench(path string) (results, error) {
 
 // median of a benchmark's unit, and whether it was measured.
 func (r results) median(key, unit string) (float64, bool) {
-	vs := slices.Clone(r[key][unit])
-	if len(vs) == 0 {
-		return 0, false
-	}
-	slices.Sort(vs)
-	if len(vs)%2 == 1 {
-		return vs[len(vs)/2], true
-	}
-	return (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2, true
+	return stats.Median(r[key][unit])
 }
 
 // pair is one hot path beside its floor. The floor is the sum of its
@@ -390,5 +385,10 @@ func page(w io.Writer, dir string) error {
 		}
 		return strings.TrimRight(string(b), "\n")
 	}
-	return t.Execute(w, map[string]any{"env": os.Getenv, "file": file})
+	// kept is a section kept from the previous page, or "" for none.
+	kept := func(name string) string {
+		b, _ := os.ReadFile(filepath.Join(dir, name))
+		return strings.TrimSpace(string(b))
+	}
+	return t.Execute(w, map[string]any{"env": os.Getenv, "file": file, "kept": kept})
 }

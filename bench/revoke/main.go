@@ -37,6 +37,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/bench/internal/stats"
 	"github.com/gatehouse/gatehouse/guard"
 )
 
@@ -162,7 +163,7 @@ func measure(o options, email string, c kase) (string, error) {
 	}
 	slices.Sort(delays)
 	return fmt.Sprintf("| %s | %s | %d of %d | %s | %s |", o.label, c.name, honoured, c.rounds,
-		round(delays[len(delays)/2]), round(delays[len(delays)-1])), nil
+		round(stats.Percentile(delays, 0.5)), round(stats.Percentile(delays, 1))), nil
 }
 
 func round(d time.Duration) string {

@@ -46,6 +46,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/bench/internal/stats"
 	"github.com/gatehouse/gatehouse/password"
 	"github.com/gatehouse/gatehouse/postgres"
 	"github.com/gatehouse/gatehouse/postgres/pgtest"
@@ -296,7 +297,7 @@ func lookup(ctx context.Context, args []string) error {
 	total := time.Since(start)
 	slices.Sort(samples)
 	us := func(p float64) string {
-		return thousands(int(samples[min(len(samples)-1, int(p*float64(len(samples))))] / time.Microsecond))
+		return thousands(int(stats.Percentile(samples, p) / time.Microsecond))
 	}
 	fmt.Printf("| %s | %s | %s | %s | %s | %s | %s |\n", *label, thousands(count), thousands(*n),
 		us(0.5), us(0.9), us(0.99), fmt.Sprintf("%.0f", float64(total.Microseconds())/float64(*n)))
@@ -393,9 +394,7 @@ func writes(ctx context.Context, args []string) error {
 			return err
 		}
 		slices.Sort(samples)
-		us := func(p float64) float64 {
-			return float64(samples[min(len(samples)-1, int(p*float64(len(samples))))]) / 1e3
-		}
+		us := func(p float64) float64 { return float64(stats.Percentile(samples, p)) / 1e3 }
 		cpu := "n/a"
 		if *pgPID != 0 {
 			cpu = fmt.Sprintf("%.0f", float64(after-before)*10_000/float64(*calls))

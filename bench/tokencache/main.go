@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/bench/internal/stats"
 	"github.com/gatehouse/gatehouse/password"
 	"github.com/gatehouse/gatehouse/sqlite"
 )
@@ -192,9 +193,7 @@ func run(counts []int, dur time.Duration) error {
 		for _, s := range samples {
 			sum += s
 		}
-		p := func(q float64) float64 {
-			return float64(samples[min(len(samples)-1, int(q*float64(len(samples))))]) / 1e3
-		}
+		p := func(q float64) float64 { return float64(stats.Percentile(samples, q)) / 1e3 }
 		fmt.Printf("| %s | %s | %s | %.1f | %.1f | %.1f | %.0f |\n", thousands(n), thousands(int(float64(checks.Load())/dur.Seconds())),
 			strconv.Itoa(workers), float64(sum)/float64(len(samples))/1e3, p(0.5), p(0.99), perEntry)
 	}
