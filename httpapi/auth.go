@@ -31,7 +31,7 @@ func (s *Server) check(r *http.Request, activity bool) (gatehouse.Principal, err
 		}
 		return s.svc.AuthenticateToken(r.Context(), token)
 	}
-	secret := s.cookie.secret(r)
+	secret := s.cookie.Secret(r)
 	if secret == "" {
 		return gatehouse.Principal{}, gatehouse.Errorf(gatehouse.CodeUnauthenticated, "sign in first")
 	}

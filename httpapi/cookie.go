@@ -7,27 +7,32 @@ import (
 	"github.com/gatehouse/gatehouse"
 )
 
-// cookieConfig fixes the session cookie's name and attributes.
-type cookieConfig struct {
+// Cookie is the session cookie: its name and attributes, fixed by the
+// Config (--dev, --cookie-domain). The JSON API and the pages both use
+// it, so that a login made in one is the same cookie in the other.
+type Cookie struct {
 	name   string
 	domain string
 	secure bool
 }
 
-func newCookieConfig(cfg Config) cookieConfig {
+// NewCookie returns the session cookie of cfg: __Host-gatehouse, or
+// __Secure-gatehouse with a CookieDomain, or gatehouse (without Secure)
+// with Dev.
+func NewCookie(cfg Config) Cookie {
 	switch {
 	case cfg.Dev:
-		return cookieConfig{name: "gatehouse", domain: cfg.CookieDomain}
+		return Cookie{name: "gatehouse", domain: cfg.CookieDomain}
 	case cfg.CookieDomain != "":
-		return cookieConfig{name: "__Secure-gatehouse", domain: cfg.CookieDomain, secure: true}
+		return Cookie{name: "__Secure-gatehouse", domain: cfg.CookieDomain, secure: true}
 	default:
-		return cookieConfig{name: "__Host-gatehouse", secure: true}
+		return Cookie{name: "__Host-gatehouse", secure: true}
 	}
 }
 
-// set issues the session cookie. A remembered login's cookie lives until
+// Set issues the session cookie. A remembered login's cookie lives until
 // the absolute deadline; otherwise it is a browser-session cookie.
-func (c cookieConfig) set(w http.ResponseWriter, secret string, l gatehouse.Login, now time.Time) {
+func (c Cookie) Set(w http.ResponseWriter, secret string, l gatehouse.Login, now time.Time) {
 	ck := c.base(secret)
 	if l.Remember {
 		ck.MaxAge = int(l.ExpiresAt.Sub(now) / time.Second)
@@ -35,22 +40,22 @@ func (c cookieConfig) set(w http.ResponseWriter, secret string, l gatehouse.Logi
 	http.SetCookie(w, ck)
 }
 
-// clear tells the browser to forget the cookie.
-func (c cookieConfig) clear(w http.ResponseWriter) {
+// Clear tells the browser to forget the cookie.
+func (c Cookie) Clear(w http.ResponseWriter) {
 	ck := c.base("")
 	ck.MaxAge = -1 // written as Max-Age=0
 	http.SetCookie(w, ck)
 }
 
-func (c cookieConfig) base(value string) *http.Cookie {
+func (c Cookie) base(value string) *http.Cookie {
 	return &http.Cookie{
 		Name: c.name, Value: value, Path: "/", Domain: c.domain,
 		Secure: c.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	}
 }
 
-// secret returns the session secret the request carries, or "".
-func (c cookieConfig) secret(r *http.Request) string {
+// Secret returns the session secret the request carries, or "".
+func (c Cookie) Secret(r *http.Request) string {
 	for _, ck := range r.CookiesNamed(c.name) {
 		if ck.Value != "" {
 			return ck.Value

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -111,7 +112,7 @@ func (s *Server) handleLogin() http.Handler {
 			encode(w, http.StatusOK, toTokenResponse(res))
 			return
 		}
-		s.cookie.set(w, res.Secret, l, l.CreatedAt)
+		s.cookie.Set(w, res.Secret, l, l.CreatedAt)
 		encode(w, http.StatusOK, response{
 			User:    toUser(res.User),
 			Session: session{ID: l.ID, ExpiresAt: l.ExpiresAt, IdleExpiresAt: l.IdleExpiresAt},
@@ -143,7 +144,7 @@ func (s *Server) handleLogout() http.Handler {
 			return
 		}
 		if p.Login.Mode == gatehouse.ModeSession {
-			s.cookie.clear(w)
+			s.cookie.Clear(w)
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
@@ -241,7 +242,7 @@ func (s *Server) handleRevokeSession() http.Handler {
 			return
 		}
 		if id == p.Login.ID && p.Login.Mode == gatehouse.ModeSession {
-			s.cookie.clear(w)
+			s.cookie.Clear(w)
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
@@ -256,7 +257,7 @@ func (s *Server) handleRevokeSessions() http.Handler {
 			return
 		}
 		if !keep && p.Login.Mode == gatehouse.ModeSession {
-			s.cookie.clear(w)
+			s.cookie.Clear(w)
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
@@ -266,20 +267,35 @@ func (s *Server) handleRevokeSessions() http.Handler {
 // user in headers (X-Gatehouse-User, -Email, -Roles as the contract says,
 // and -Permissions and -Session, both comma-separated/plain, for
 // libraries), 401 without a valid credential, 403 without the permission
-// asked for.
+// asked for. With redirect=true, a browser navigation (Accept includes
+// text/html) gets 302 to the sign-in page instead of 401, and the
+// ForbiddenPage instead of the 403 problem (see Config).
 func (s *Server) handleVerify() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		perm, err := verifyQuery(r.URL.RawQuery)
+		perm, redirect, err := verifyQuery(r.URL.RawQuery)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
 		p, err := s.authenticate(r)
 		if err != nil {
+			if redirect && s.cfg.SignInURL != "" && isNavigation(r) && signInWouldHelp(err) {
+				loc := s.cfg.SignInURL
+				if orig := OriginalURL(r); orig != "" {
+					loc += "?rd=" + url.QueryEscape(orig)
+				}
+				w.Header().Set("Location", loc)
+				w.WriteHeader(http.StatusFound)
+				return
+			}
 			s.writeAuthError(w, r, err)
 			return
 		}
 		if perm != "" && !p.Can(perm) {
+			if redirect && s.cfg.ForbiddenPage != nil && isNavigation(r) {
+				s.cfg.ForbiddenPage(w, r, p, perm)
+				return
+			}
 			s.writeError(w, r, gatehouse.Errorf(gatehouse.CodeForbidden, "missing permission "+perm))
 			return
 		}
@@ -299,26 +315,72 @@ func (s *Server) handleVerify() http.Handler {
 
 // verifyQuery reads the query of /v1/verify strictly, because a proxy
 // that asks for a permission must never be answered as if it had not: a
-// query that does not parse, a parameter other than permission, or
-// permission empty or given twice is CodeInvalidRequest.
-func verifyQuery(raw string) (permission string, err error) {
+// query that does not parse, a parameter other than permission and
+// redirect, permission empty or given twice, or redirect given twice or
+// other than "true" or "false" is CodeInvalidRequest.
+func verifyQuery(raw string) (permission string, redirect bool, err error) {
 	if raw == "" {
-		return "", nil
+		return "", false, nil
 	}
 	q, err := url.ParseQuery(raw)
 	if err != nil {
-		return "", gatehouse.Errorf(gatehouse.CodeInvalidRequest, "the query does not parse")
+		return "", false, gatehouse.Errorf(gatehouse.CodeInvalidRequest, "the query does not parse")
 	}
 	for name, values := range q {
-		if name != "permission" {
-			return "", gatehouse.Errorf(gatehouse.CodeInvalidRequest, fmt.Sprintf("unknown parameter %q", name))
+		switch name {
+		case "permission":
+			if len(values) != 1 || values[0] == "" {
+				return "", false, gatehouse.Errorf(gatehouse.CodeInvalidRequest, "permission must be given once, not empty")
+			}
+			permission = values[0]
+		case "redirect":
+			if len(values) != 1 || (values[0] != "true" && values[0] != "false") {
+				return "", false, gatehouse.Errorf(gatehouse.CodeInvalidRequest, `redirect must be given once, "true" or "false"`)
+			}
+			redirect = values[0] == "true"
+		default:
+			return "", false, gatehouse.Errorf(gatehouse.CodeInvalidRequest, fmt.Sprintf("unknown parameter %q", name))
 		}
-		if len(values) != 1 || values[0] == "" {
-			return "", gatehouse.Errorf(gatehouse.CodeInvalidRequest, "permission must be given once, not empty")
-		}
-		permission = values[0]
 	}
-	return permission, nil
+	return permission, redirect, nil
+}
+
+// isNavigation reports whether a request looks like a browser opening a
+// page (its Accept names text/html), rather than an API client or a
+// script, which keep getting 401.
+func isNavigation(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// signInWouldHelp reports whether signing in answers err: a missing,
+// expired or refused credential, not a store outage.
+func signInWouldHelp(err error) bool {
+	c := gatehouse.ErrorCode(err)
+	return c == gatehouse.CodeUnauthenticated || c == gatehouse.CodeInvalidToken
+}
+
+// OriginalURL rebuilds the URL the browser asked the proxy for:
+// X-Original-URL (nginx) when present, else X-Forwarded-Proto,
+// X-Forwarded-Host and X-Forwarded-Uri (Caddy, Traefik); "" when the
+// proxy sent neither. It is only a wish: the sign-in page honours it only
+// when its host is allowed (see gatehouse.ReturnURLs).
+func OriginalURL(r *http.Request) string {
+	if u := r.Header.Get("X-Original-URL"); u != "" {
+		return u
+	}
+	host := r.Header.Get("X-Forwarded-Host")
+	if host == "" {
+		return ""
+	}
+	proto := r.Header.Get("X-Forwarded-Proto")
+	if proto == "" {
+		proto = "https"
+	}
+	uri := r.Header.Get("X-Forwarded-Uri")
+	if !strings.HasPrefix(uri, "/") {
+		uri = "/" + uri
+	}
+	return proto + "://" + host + uri
 }
 
 func (s *Server) handleRoles() http.Handler {

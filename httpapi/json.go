@@ -130,8 +130,17 @@ var statusOf = map[gatehouse.Code]int{
 	gatehouse.CodeUnavailable:        http.StatusServiceUnavailable,
 }
 
+// Status is the HTTP status of an error code, the same whatever the
+// endpoint or face (the pages answer with it too); an unknown code is 500.
+func Status(code gatehouse.Code) int {
+	if st, ok := statusOf[code]; ok {
+		return st
+	}
+	return http.StatusInternalServerError
+}
+
 // writeError answers err as problem details. It is the only place that
-// maps an error code to an HTTP status. An error that is not a
+// maps an error code to an HTTP status (with Status). An error that is not a
 // gatehouse.Error is a 500 whose cause goes to the log only.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *gatehouse.Error

@@ -134,20 +134,24 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-// clientOf returns where the request came from. X-Forwarded-For is read
-// only when the direct peer is a trusted proxy, and then the rightmost
-// address that is not itself a trusted proxy is the client.
-func (s *Server) clientOf(r *http.Request) gatehouse.Client {
-	return gatehouse.Client{IP: s.clientIP(r), UserAgent: r.UserAgent()}
+// clientOf returns where the request came from: see Config.Client.
+func (s *Server) clientOf(r *http.Request) gatehouse.Client { return s.cfg.Client(r) }
+
+// Client returns where a request came from, as the JSON API and the
+// pages both count it for throttling and audit. X-Forwarded-For is read
+// only when the direct peer is one of TrustedProxies, and then the
+// rightmost address that is not itself a trusted proxy is the client.
+func (cfg Config) Client(r *http.Request) gatehouse.Client {
+	return gatehouse.Client{IP: cfg.clientIP(r), UserAgent: r.UserAgent()}
 }
 
-func (s *Server) clientIP(r *http.Request) string {
+func (cfg Config) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
 	addr, err := netip.ParseAddr(host)
-	if err != nil || !s.trusted(addr) {
+	if err != nil || !cfg.trusted(addr) {
 		return host
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
@@ -156,7 +160,7 @@ func (s *Server) clientIP(r *http.Request) string {
 		if !ok {
 			break
 		}
-		if !s.trusted(hop) {
+		if !cfg.trusted(hop) {
 			return hop.Unmap().String()
 		}
 		addr = hop
@@ -177,9 +181,9 @@ func parseHop(hop string) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-func (s *Server) trusted(a netip.Addr) bool {
+func (cfg Config) trusted(a netip.Addr) bool {
 	a = a.Unmap()
-	for _, p := range s.cfg.TrustedProxies {
+	for _, p := range cfg.TrustedProxies {
 		if p.Contains(a) {
 			return true
 		}

@@ -25,6 +25,14 @@ type Config struct {
 	// OnRequest, when set, is told of every request: its route pattern
 	// ("GET /v1/me"), status and duration.
 	OnRequest func(route string, status int, d time.Duration)
+	// SignInURL, when set, is the sign-in page (<issuer>/auth/signin):
+	// GET /v1/verify?redirect=true sends a browser navigation without a
+	// valid credential there with 302, rd=<the original URL>.
+	SignInURL string
+	// ForbiddenPage, when set, answers GET /v1/verify?redirect=true for a
+	// browser navigation whose user lacks the permission: it writes a 403
+	// HTML page. Without it, the answer is the usual 403 problem.
+	ForbiddenPage func(w http.ResponseWriter, r *http.Request, p gatehouse.Principal, permission string)
 }
 
 // Server is the API handler.
@@ -32,7 +40,7 @@ type Server struct {
 	svc     *gatehouse.Service
 	log     *slog.Logger
 	cfg     Config
-	cookie  cookieConfig
+	cookie  Cookie
 	origin  *http.CrossOriginProtection
 	handler http.Handler
 	// patterns are the routes as "METHOD /path", in registration order.
@@ -44,7 +52,7 @@ func NewServer(svc *gatehouse.Service, logger *slog.Logger, cfg Config) *Server 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{svc: svc, log: logger, cfg: cfg, cookie: newCookieConfig(cfg), origin: http.NewCrossOriginProtection()}
+	s := &Server{svc: svc, log: logger, cfg: cfg, cookie: NewCookie(cfg), origin: http.NewCrossOriginProtection()}
 	s.handler = s.logRequests(s.routes())
 	return s
 }

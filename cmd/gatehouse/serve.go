@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/httpapi"
 	"github.com/gatehouse/gatehouse/metrics"
+	"github.com/gatehouse/gatehouse/pages"
 	"github.com/gatehouse/gatehouse/redis"
 )
 
@@ -42,7 +43,10 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	maxAge := fs.Duration("session-max", gatehouse.DefaultSessionMax, "absolute lifetime of a session")
 	remember := fs.Duration("remember-max", gatehouse.DefaultRememberMax, `absolute lifetime of a "remember me" session`)
 	cookieDomain := fs.String("cookie-domain", "", "share the session cookie across subdomains of this domain")
-	issuer := fs.String("issuer", "", `"iss" of access tokens (default "http://<addr>")`)
+	issuer := fs.String("issuer", "", `public base URL of Gatehouse, where browsers reach the pages, and "iss" of access tokens (default "http://<addr>")`)
+	var redirectDomains listFlag
+	fs.Var(&redirectDomains, "redirect-domains", `comma-separated hosts a sign-in may return to ("app.example.com", ".example.com" for every subdomain); default: the issuer's host and, with --cookie-domain, that domain and its subdomains`)
+	brandName := fs.String("brand-name", "Gatehouse", "product name shown on the sign-in pages")
 	tok := tokenFlags(fs)
 	var proxies listFlag
 	fs.Var(&proxies, "trusted-proxies", "comma-separated addresses or CIDRs whose X-Forwarded-For is trusted")
@@ -142,13 +146,28 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 		}
 		defer stop()
 	}
+	var domains []string // nil: the default of pages.Config
+	if len(redirectDomains) > 0 {
+		domains = redirectDomains
+	}
+	pg, err := pages.New(svc, log, pages.Config{
+		API: apiCfg, Issuer: *issuer, RedirectDomains: domains, BrandName: *brandName, NoSignup: *noSignup,
+	})
+	if err != nil {
+		return usagef("--issuer, --redirect-domains: %v", err)
+	}
+	apiCfg.SignInURL = strings.TrimSuffix(*issuer, "/") + "/auth/signin"
+	apiCfg.ForbiddenPage = pg.Forbidden
 	api := httpapi.NewServer(svc, log, apiCfg)
+	root := http.NewServeMux()
+	root.Handle("/auth/", pg)
+	root.Handle("/", api)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	srv := newHTTPServer(api, log)
+	srv := newHTTPServer(root, log)
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
 	go svc.Run(bg)

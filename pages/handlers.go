@@ -1,0 +1,262 @@
+package pages
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/httpapi"
+)
+
+// signinForm renders the sign-in page with status.
+func (h *Handler) signinForm(w http.ResponseWriter, r *http.Request, status int, p *page) {
+	if cur, err := h.principal(r); err == nil {
+		p.User = &cur.User
+	}
+	if p.Form.RD != "" {
+		if u, err := url.Parse(p.Form.RD); err == nil && u.Host != "" {
+			p.ReturnHost = u.Host
+		}
+	}
+	h.render(w, r, status, "signin", p)
+}
+
+// checkedRD returns the request's rd if it may be honoured, else "".
+func (h *Handler) checkedRD(rd string) string {
+	to, _ := h.returns.Check(rd)
+	return to
+}
+
+func (h *Handler) signinPage(w http.ResponseWriter, r *http.Request) {
+	p := h.newPage(r, "signin.title")
+	p.Form.RD = h.checkedRD(r.URL.Query().Get("rd"))
+	h.signinForm(w, r, http.StatusOK, p)
+}
+
+// signin checks the password with Service.Login, as POST /v1/login does,
+// sets the session cookie and sends the browser back (303) to rd when
+// allowed, else to the account page. A login the browser already had is
+// ended first: signing in as someone else leaves no orphan login behind.
+func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
+	p := h.newPage(r, "signin.title")
+	if err := h.crossOrigin(r); err != nil {
+		h.signinForm(w, r, h.fail(w, r, p, err), p)
+		return
+	}
+	if err := parseForm(w, r); err != nil {
+		h.signinForm(w, r, h.fail(w, r, p, err), p)
+		return
+	}
+	email, pw := r.PostForm.Get("email"), r.PostForm.Get("password")
+	p.Form = form{Email: email, Remember: r.PostForm.Get("remember") != "", RD: h.checkedRD(r.PostForm.Get("rd"))}
+	if email == "" || pw == "" {
+		h.signinForm(w, r, h.fail(w, r, p, gatehouse.Errorf(gatehouse.CodeInvalidRequest, "email and password are required")), p)
+		return
+	}
+	client := h.cfg.API.Client(r)
+	res, err := h.svc.Login(r.Context(), gatehouse.LoginRequest{
+		Email: email, Password: pw, Mode: gatehouse.ModeSession, Remember: p.Form.Remember, Client: client,
+	})
+	if err != nil {
+		h.signinForm(w, r, h.fail(w, r, p, err), p)
+		return
+	}
+	if old, err := h.principal(r); err == nil && old.Login.ID != res.Login.ID {
+		if err := h.svc.Logout(r.Context(), old, client); err != nil {
+			h.log.Warn("ending the previous login at sign-in", "err", err)
+		}
+	}
+	h.cookie.Set(w, res.Secret, res.Login, res.Login.CreatedAt)
+	h.seeOther(w, h.returnTo(p.Form.RD))
+}
+
+func (h *Handler) signupPage(w http.ResponseWriter, r *http.Request) {
+	p := h.newPage(r, "signup.title")
+	p.Form.RD = h.checkedRD(r.URL.Query().Get("rd"))
+	h.render(w, r, http.StatusOK, "signup", p)
+}
+
+// signup creates the account with Service.Register, as POST /v1/users
+// does, then signs the person in with Service.Login.
+func (h *Handler) signup(w http.ResponseWriter, r *http.Request) {
+	p := h.newPage(r, "signup.title")
+	if err := h.crossOrigin(r); err != nil {
+		h.render(w, r, h.fail(w, r, p, err), "signup", p)
+		return
+	}
+	if err := parseForm(w, r); err != nil {
+		h.render(w, r, h.fail(w, r, p, err), "signup", p)
+		return
+	}
+	email, pw := r.PostForm.Get("email"), r.PostForm.Get("password")
+	p.Form = form{Email: email, RD: h.checkedRD(r.PostForm.Get("rd"))}
+	if email == "" || pw == "" {
+		h.render(w, r, h.fail(w, r, p, gatehouse.Errorf(gatehouse.CodeInvalidRequest, "email and password are required")), "signup", p)
+		return
+	}
+	client := h.cfg.API.Client(r)
+	if _, err := h.svc.Register(r.Context(), email, pw, client); err != nil {
+		h.render(w, r, h.fail(w, r, p, err), "signup", p)
+		return
+	}
+	res, err := h.svc.Login(r.Context(), gatehouse.LoginRequest{Email: email, Password: pw, Mode: gatehouse.ModeSession, Client: client})
+	if err != nil {
+		// The account exists; signing in is the next step, on its page.
+		h.seeOther(w, signinPath+"?rd="+url.QueryEscape(p.Form.RD))
+		return
+	}
+	h.cookie.Set(w, res.Secret, res.Login, res.Login.CreatedAt)
+	h.seeOther(w, h.returnTo(p.Form.RD))
+}
+
+// signout ends the login with Service.Logout, clears the cookie and sends
+// the browser to the sign-in page.
+func (h *Handler) signout(w http.ResponseWriter, r *http.Request) {
+	if err := h.crossOrigin(r); err != nil {
+		p := h.newPage(r, "error.title")
+		h.render(w, r, h.fail(w, r, p, err), "problem", p)
+		return
+	}
+	if p, err := h.principal(r); err == nil {
+		if err := h.svc.Logout(r.Context(), p, h.cfg.API.Client(r)); err != nil {
+			pg := h.newPage(r, "error.title")
+			h.render(w, r, h.fail(w, r, pg, err), "problem", pg)
+			return
+		}
+	}
+	h.cookie.Clear(w)
+	h.seeOther(w, signinPath)
+}
+
+// notices are the messages a finished action may ask the account page to
+// show (?notice=), and only these.
+var notices = map[string]string{
+	"password_changed":  "notice.password_changed",
+	"signed_out_one":    "notice.signed_out_one",
+	"signed_out_others": "notice.signed_out_others",
+}
+
+func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) {
+	p := h.newPage(r, "account.title")
+	if key, ok := notices[r.URL.Query().Get("notice")]; ok {
+		p.Notice = p.L.T(key)
+	}
+	h.account(w, r, http.StatusOK, p)
+}
+
+// account renders the account page of the request's principal with
+// status; an error listing the logins replaces the page.
+func (h *Handler) account(w http.ResponseWriter, r *http.Request, status int, p *page) {
+	pr, _ := gatehouse.FromContext(r.Context())
+	p.User = &pr.User
+	logins, err := h.svc.Sessions(r.Context(), pr)
+	if err != nil {
+		pg := h.newPage(r, "error.title")
+		h.render(w, r, h.fail(w, r, pg, err), "problem", pg)
+		return
+	}
+	p.Logins = make([]loginRow, 0, len(logins))
+	for _, l := range logins {
+		row := loginRow{
+			ID: l.ID, Device: l.Device, IP: l.IP, LastSeen: shownTime(l.LastSeenAt), Created: shownTime(l.CreatedAt),
+			LastSeenISO: isoTime(l.LastSeenAt), CreatedISO: isoTime(l.CreatedAt),
+			Current: l.ID == pr.Login.ID, Token: l.Mode == gatehouse.ModeToken,
+		}
+		if row.Device == "" {
+			row.Device = p.L.T("account.device_unknown")
+		}
+		row.SignoutLabel = p.L.F("account.signout_one_aria", row.Device, row.LastSeen)
+		p.Logins = append(p.Logins, row)
+	}
+	p.LoginsHTML = loginsHTML(p.L, p.Logins)
+	h.render(w, r, status, "account", p)
+}
+
+// accountAction runs one POST of the account page: the cross-origin rule
+// and the form first, then do; an error re-renders the account page with
+// its message and status.
+func (h *Handler) accountAction(w http.ResponseWriter, r *http.Request, do func(pr gatehouse.Principal, c gatehouse.Client) error) bool {
+	err := h.crossOrigin(r)
+	if err == nil {
+		err = parseForm(w, r)
+	}
+	if err == nil {
+		pr, _ := gatehouse.FromContext(r.Context())
+		err = do(pr, h.cfg.API.Client(r))
+	}
+	if err != nil {
+		p := h.newPage(r, "account.title")
+		h.account(w, r, h.fail(w, r, p, err), p)
+		return false
+	}
+	return true
+}
+
+// changePassword changes the password with Service.ChangePassword, which
+// ends every other login; this one stays.
+func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
+	ok := h.accountAction(w, r, func(pr gatehouse.Principal, c gatehouse.Client) error {
+		cur, next := r.PostForm.Get("current_password"), r.PostForm.Get("new_password")
+		if cur == "" || next == "" {
+			return gatehouse.Errorf(gatehouse.CodeInvalidRequest, "both passwords are required")
+		}
+		return h.svc.ChangePassword(r.Context(), pr, cur, next, c)
+	})
+	if ok {
+		h.seeOther(w, accountPath+"?notice=password_changed")
+	}
+}
+
+// signoutOne ends one login with Service.RevokeSession; ending this one
+// clears the cookie and goes to the sign-in page.
+func (h *Handler) signoutOne(w http.ResponseWriter, r *http.Request) {
+	var self bool
+	ok := h.accountAction(w, r, func(pr gatehouse.Principal, c gatehouse.Client) error {
+		id := r.PostForm.Get("id")
+		if id == "" {
+			return gatehouse.Errorf(gatehouse.CodeInvalidRequest, "id is required")
+		}
+		self = id == pr.Login.ID
+		return h.svc.RevokeSession(r.Context(), pr, id, c)
+	})
+	switch {
+	case ok && self:
+		h.cookie.Clear(w)
+		h.seeOther(w, signinPath)
+	case ok:
+		h.seeOther(w, accountPath+"?notice=signed_out_one")
+	}
+}
+
+// signoutOthers ends every other login with Service.RevokeSessions.
+func (h *Handler) signoutOthers(w http.ResponseWriter, r *http.Request) {
+	ok := h.accountAction(w, r, func(pr gatehouse.Principal, c gatehouse.Client) error {
+		return h.svc.RevokeSessions(r.Context(), pr, true, c)
+	})
+	if ok {
+		h.seeOther(w, accountPath+"?notice=signed_out_others")
+	}
+}
+
+// Forbidden writes the 403 page of forward authentication for a browser
+// whose user lacks a permission (httpapi.Config.ForbiddenPage): who is
+// signed in, what is missing, and a link to sign in as someone else that
+// returns to the page asked for. It is served through the proxy, on the
+// app's origin, so its links and stylesheet name the issuer.
+func (h *Handler) Forbidden(w http.ResponseWriter, r *http.Request, pr gatehouse.Principal, permission string) {
+	p := h.newPage(r, "forbidden.title")
+	p.Base = h.issuer
+	p.User = &pr.User
+	p.Permission = permission
+	p.SwitchURL = h.issuer + signinPath
+	if orig := httpapi.OriginalURL(r); orig != "" {
+		p.SwitchURL += "?rd=" + url.QueryEscape(orig)
+	}
+	h.renderCSP(w, r, http.StatusForbidden, "forbidden", p, h.forbiddenCSP())
+}
+
+// forbiddenCSP is the page policy with the issuer's stylesheet allowed,
+// since the forbidden page is served on another origin.
+func (h *Handler) forbiddenCSP() []string {
+	return []string{"default-src 'none'; style-src " + h.issuer + "; img-src 'self' data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"}
+}

@@ -1,0 +1,219 @@
+package pages
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// messages is one language's words, by key. Every language has every key
+// (a test holds them to it); a key missing all the same shows as
+// "[key]" rather than as nothing.
+type messages map[string]string
+
+// T returns the words of key.
+func (m messages) T(key string) string {
+	if s, ok := m[key]; ok {
+		return s
+	}
+	return "[" + key + "]"
+}
+
+// F returns the words of key with args in place of its verbs (%s).
+func (m messages) F(key string, args ...any) string { return fmt.Sprintf(m.T(key), args...) }
+
+// catalogue holds every language the pages speak; the first of languages
+// is the default.
+var (
+	languages = []string{"en", "fr"}
+	catalogue = map[string]messages{"en": english, "fr": french}
+)
+
+// pickLanguage returns the language of the catalogue that an
+// Accept-Language header prefers most ("fr-CA;q=0.9, en;q=0.8"), or the
+// default. Only the primary subtag counts.
+func pickLanguage(header string) string {
+	best, bestQ := languages[0], -1.0
+	for part := range strings.SplitSeq(header, ",") {
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				continue
+			}
+			q = f
+		}
+		primary, _, _ := strings.Cut(strings.ToLower(tag), "-")
+		if _, ok := catalogue[primary]; ok && q > 0 && q > bestQ {
+			best, bestQ = primary, q
+		}
+	}
+	return best
+}
+
+var english = messages{
+	"lang.name": "English",
+
+	"nav.label":   "Account",
+	"nav.account": "Your account",
+	"nav.signout": "Sign out",
+	"footer.note": "Protected by %s. Your password is never shared with the apps you sign in to.",
+
+	"signin.title":       "Sign in",
+	"signin.heading":     "Sign in to %s",
+	"signin.intro":       "Use your email and password.",
+	"signin.signed_in":   "You are signed in as %s. Signing in here with another account signs that one out in this browser.",
+	"signin.returning":   "You will return to %s.",
+	"signin.submit":      "Sign in",
+	"signin.no_account":  "No account yet?",
+	"signin.signup_link": "Create one",
+
+	"signup.title":      "Create an account",
+	"signup.heading":    "Create your %s account",
+	"signup.submit":     "Create account",
+	"signup.have":       "Already have an account?",
+	"signup.signinlink": "Sign in",
+	"signup.hint":       "At least %d characters. A long phrase is easier to remember and harder to guess.",
+
+	"field.email":            "Email",
+	"field.password":         "Password",
+	"field.remember":         "Keep me signed in on this device",
+	"field.current_password": "Current password",
+	"field.new_password":     "New password",
+
+	"account.title":            "Your account",
+	"account.heading":          "Your account",
+	"account.email":            "Signed in as",
+	"account.password":         "Change password",
+	"account.password_note":    "Changing your password signs you out everywhere else.",
+	"account.password_submit":  "Change password",
+	"account.logins":           "Where you are signed in",
+	"account.logins_note":      "Each login is one browser or app. Sign out of any you do not recognise.",
+	"account.device_unknown":   "Unknown device",
+	"account.mode_token":       "App (token)",
+	"account.address":          "Address",
+	"account.last_seen":        "Last seen",
+	"account.signed_in_at":     "Signed in",
+	"account.this_one":         "This device",
+	"account.signout_one":      "Sign out",
+	"account.signout_one_aria": "Sign out of %s, last seen %s",
+	"account.signout_others":   "Sign out everywhere else",
+	"account.only_this":        "This is your only login.",
+
+	"notice.password_changed":  "Your password was changed. Every other login was signed out.",
+	"notice.signed_out_one":    "That login was signed out.",
+	"notice.signed_out_others": "Every other login was signed out.",
+
+	"forbidden.title":   "No access",
+	"forbidden.heading": "You do not have access to this page",
+	"forbidden.who":     "You are signed in as %s.",
+	"forbidden.missing": "This page needs the permission %s, which your account does not have. Ask an administrator if you need it.",
+	"forbidden.switch":  "Sign in as someone else",
+
+	"problem.not_found":          "There is no page here.",
+	"problem.method_not_allowed": "This page cannot be used that way.",
+	"problem.home":               "Go to your account",
+
+	"error.invalid_request":      "Please fill in every field.",
+	"error.invalid_email":        "That does not look like an email address.",
+	"error.weak_password":        "That password is too weak: use at least %d characters, and not a common password.",
+	"error.email_taken":          "An account with this email already exists. Try signing in.",
+	"error.signup_disabled":      "New accounts cannot be created here. Ask an administrator for one.",
+	"error.invalid_credentials":  "That email and password do not match.",
+	"error.account_disabled":     "This account is disabled. Ask an administrator.",
+	"error.cross_origin":         "This form was sent from another site, so nothing was changed. Open the page again and retry.",
+	"error.too_many_attempts":    "Too many attempts. Wait a few minutes, then try again.",
+	"error.unauthenticated":      "Please sign in again.",
+	"error.invalid_token":        "Please sign in again.",
+	"error.refresh_token_reused": "Please sign in again.",
+	"error.not_found":            "That login no longer exists.",
+	"error.forbidden":            "You are not allowed to do that.",
+	"error.method_not_allowed":   "This page cannot be used that way.",
+	"error.unavailable":          "The service is briefly unavailable. Try again in a moment.",
+	"error.internal":             "Something went wrong on our side. Try again in a moment.",
+	"error.title":                "Something went wrong",
+}
+
+var french = messages{
+	"lang.name": "Français",
+
+	"nav.label":   "Compte",
+	"nav.account": "Votre compte",
+	"nav.signout": "Se déconnecter",
+	"footer.note": "Protégé par %s. Votre mot de passe n’est jamais transmis aux applications auxquelles vous vous connectez.",
+
+	"signin.title":       "Connexion",
+	"signin.heading":     "Connexion à %s",
+	"signin.intro":       "Utilisez votre adresse e-mail et votre mot de passe.",
+	"signin.signed_in":   "Vous êtes connecté en tant que %s. Vous connecter ici avec un autre compte déconnecte celui-ci dans ce navigateur.",
+	"signin.returning":   "Vous reviendrez ensuite sur %s.",
+	"signin.submit":      "Se connecter",
+	"signin.no_account":  "Pas encore de compte ?",
+	"signin.signup_link": "En créer un",
+
+	"signup.title":      "Créer un compte",
+	"signup.heading":    "Créer votre compte %s",
+	"signup.submit":     "Créer le compte",
+	"signup.have":       "Vous avez déjà un compte ?",
+	"signup.signinlink": "Se connecter",
+	"signup.hint":       "Au moins %d caractères. Une longue phrase est plus facile à retenir et plus difficile à deviner.",
+
+	"field.email":            "Adresse e-mail",
+	"field.password":         "Mot de passe",
+	"field.remember":         "Rester connecté sur cet appareil",
+	"field.current_password": "Mot de passe actuel",
+	"field.new_password":     "Nouveau mot de passe",
+
+	"account.title":            "Votre compte",
+	"account.heading":          "Votre compte",
+	"account.email":            "Connecté en tant que",
+	"account.password":         "Changer de mot de passe",
+	"account.password_note":    "Changer de mot de passe vous déconnecte partout ailleurs.",
+	"account.password_submit":  "Changer le mot de passe",
+	"account.logins":           "Où vous êtes connecté",
+	"account.logins_note":      "Chaque connexion est un navigateur ou une application. Déconnectez celles que vous ne reconnaissez pas.",
+	"account.device_unknown":   "Appareil inconnu",
+	"account.mode_token":       "Application (jeton)",
+	"account.address":          "Adresse",
+	"account.last_seen":        "Dernière activité",
+	"account.signed_in_at":     "Connecté le",
+	"account.this_one":         "Cet appareil",
+	"account.signout_one":      "Déconnecter",
+	"account.signout_one_aria": "Déconnecter %s, dernière activité %s",
+	"account.signout_others":   "Se déconnecter partout ailleurs",
+	"account.only_this":        "C’est votre seule connexion.",
+
+	"notice.password_changed":  "Votre mot de passe a été changé. Toutes les autres connexions ont été fermées.",
+	"notice.signed_out_one":    "Cette connexion a été fermée.",
+	"notice.signed_out_others": "Toutes les autres connexions ont été fermées.",
+
+	"forbidden.title":   "Accès refusé",
+	"forbidden.heading": "Vous n’avez pas accès à cette page",
+	"forbidden.who":     "Vous êtes connecté en tant que %s.",
+	"forbidden.missing": "Cette page demande la permission %s, que votre compte n’a pas. Demandez-la à un administrateur si vous en avez besoin.",
+	"forbidden.switch":  "Se connecter avec un autre compte",
+
+	"problem.not_found":          "Il n’y a pas de page ici.",
+	"problem.method_not_allowed": "Cette page ne s’utilise pas ainsi.",
+	"problem.home":               "Aller à votre compte",
+
+	"error.invalid_request":      "Veuillez remplir tous les champs.",
+	"error.invalid_email":        "Cela ne ressemble pas à une adresse e-mail.",
+	"error.weak_password":        "Ce mot de passe est trop faible : au moins %d caractères, et pas un mot de passe courant.",
+	"error.email_taken":          "Un compte existe déjà avec cette adresse. Essayez de vous connecter.",
+	"error.signup_disabled":      "On ne peut pas créer de compte ici. Demandez-en un à un administrateur.",
+	"error.invalid_credentials":  "L’adresse e-mail et le mot de passe ne correspondent pas.",
+	"error.account_disabled":     "Ce compte est désactivé. Contactez un administrateur.",
+	"error.cross_origin":         "Ce formulaire a été envoyé depuis un autre site : rien n’a été modifié. Rouvrez la page et réessayez.",
+	"error.too_many_attempts":    "Trop de tentatives. Attendez quelques minutes avant de réessayer.",
+	"error.unauthenticated":      "Veuillez vous reconnecter.",
+	"error.invalid_token":        "Veuillez vous reconnecter.",
+	"error.refresh_token_reused": "Veuillez vous reconnecter.",
+	"error.not_found":            "Cette connexion n’existe plus.",
+	"error.forbidden":            "Vous n’avez pas le droit de faire cela.",
+	"error.method_not_allowed":   "Cette page ne s’utilise pas ainsi.",
+	"error.unavailable":          "Le service est momentanément indisponible. Réessayez dans un instant.",
+	"error.internal":             "Un problème est survenu de notre côté. Réessayez dans un instant.",
+	"error.title":                "Un problème est survenu",
+}

@@ -1,0 +1,384 @@
+package pages
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/httpapi"
+	"github.com/gatehouse/gatehouse/password"
+)
+
+// Config holds the pages' settings.
+type Config struct {
+	// API is the JSON API's configuration: the pages use the same cookie
+	// (Dev, CookieDomain) and read the client address the same way
+	// (TrustedProxies).
+	API httpapi.Config
+	// Issuer is Gatehouse's public base URL (https://auth.example.com),
+	// where browsers reach the pages. Required.
+	Issuer string
+	// RedirectDomains are the hosts a sign-in may return to (see
+	// gatehouse.ReturnURLs); nil means gatehouse.DefaultRedirectDomains.
+	RedirectDomains []string
+	// BrandName is the product name on the pages; "" means "Gatehouse".
+	BrandName string
+	// NoSignup removes the sign-up page (404), as serve --no-signup
+	// refuses sign-up in the Service.
+	NoSignup bool
+}
+
+// Handler serves the pages under /auth/.
+type Handler struct {
+	svc     *gatehouse.Service
+	log     *slog.Logger
+	cfg     Config
+	issuer  string // without a trailing slash
+	cookie  httpapi.Cookie
+	origin  *http.CrossOriginProtection
+	returns *gatehouse.ReturnURLs
+	csp     []string // the Content-Security-Policy of every page
+	tmpl    map[string]*template.Template
+	mux     *http.ServeMux
+}
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Paths of the pages.
+const (
+	signinPath  = "/auth/signin"
+	signupPath  = "/auth/signup"
+	signoutPath = "/auth/signout"
+	accountPath = "/auth/account"
+	stylePath   = "/auth/static/style.css"
+)
+
+// New returns the pages. It fails when the Issuer is not an http(s) URL
+// or a RedirectDomains entry is not a host name.
+func New(svc *gatehouse.Service, logger *slog.Logger, cfg Config) (*Handler, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.BrandName == "" {
+		cfg.BrandName = "Gatehouse"
+	}
+	domains := cfg.RedirectDomains
+	if domains == nil {
+		domains = gatehouse.DefaultRedirectDomains(cfg.Issuer, cfg.API.CookieDomain)
+	}
+	returns, err := gatehouse.NewReturnURLs(cfg.Issuer, domains, cfg.API.Dev)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{
+		svc: svc, log: logger, cfg: cfg, issuer: strings.TrimSuffix(cfg.Issuer, "/"),
+		cookie: httpapi.NewCookie(cfg.API), origin: http.NewCrossOriginProtection(), returns: returns,
+		csp: []string{"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' " +
+			strings.Join(returns.Origins(), " ") + "; frame-ancestors 'none'; base-uri 'none'"},
+	}
+	if h.tmpl, err = parseTemplates(); err != nil {
+		return nil, err
+	}
+	h.mux = h.routes()
+	return h, nil
+}
+
+// ServeHTTP serves the pages.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+func (h *Handler) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	route := func(path string, methods map[string]http.HandlerFunc) {
+		var allow []string
+		for m, f := range methods {
+			mux.HandleFunc(m+" "+path, f)
+			allow = append(allow, m)
+			if m == http.MethodGet {
+				allow = append(allow, http.MethodHead)
+			}
+		}
+		slices.Sort(allow)
+		allowed := strings.Join(allow, ", ")
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allowed)
+			h.problem(w, r, http.StatusMethodNotAllowed, "problem.method_not_allowed")
+		})
+	}
+	route(signinPath, map[string]http.HandlerFunc{"GET": h.signinPage, "POST": h.signin})
+	if !h.cfg.NoSignup {
+		route(signupPath, map[string]http.HandlerFunc{"GET": h.signupPage, "POST": h.signup})
+	}
+	route(signoutPath, map[string]http.HandlerFunc{"POST": h.signout})
+	route(accountPath, map[string]http.HandlerFunc{"GET": h.loggedIn(h.accountPage)})
+	route(accountPath+"/password", map[string]http.HandlerFunc{"POST": h.loggedIn(h.changePassword)})
+	route(accountPath+"/logins/signout", map[string]http.HandlerFunc{"POST": h.loggedIn(h.signoutOne)})
+	route(accountPath+"/logins/signout-others", map[string]http.HandlerFunc{"POST": h.loggedIn(h.signoutOthers)})
+	// Later: /auth/recover, /auth/reset, /auth/verify-email (email),
+	// /auth/factors (second factors, passkeys), /auth/consent (OpenID
+	// Connect), /auth/admin/ (users:admin, audit:read).
+	route(stylePath, map[string]http.HandlerFunc{"GET": h.style})
+	mux.HandleFunc("GET /auth/{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, accountPath, http.StatusSeeOther)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.problem(w, r, http.StatusNotFound, "problem.not_found")
+	})
+	return mux
+}
+
+// Header values every page shares; net/http only reads them.
+var (
+	noStore     = []string{"no-store"}
+	noReferrer  = []string{"no-referrer"}
+	nosniff     = []string{"nosniff"}
+	htmlType    = []string{"text/html; charset=utf-8"}
+	cssType     = []string{"text/css; charset=utf-8"}
+	styleMaxAge = []string{"public, max-age=3600"}
+)
+
+// setHeaders sets the headers of every page: see the package comment.
+func (h *Handler) setHeaders(w http.ResponseWriter, csp []string) {
+	hd := w.Header()
+	hd["Content-Security-Policy"] = csp
+	hd["Referrer-Policy"] = noReferrer
+	hd["X-Content-Type-Options"] = nosniff
+	hd["Cache-Control"] = noStore
+	hd["Content-Type"] = htmlType
+}
+
+var style = func() []byte {
+	b, err := fs.ReadFile(staticFiles, "static/style.css")
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
+
+func (h *Handler) style(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd["Content-Type"] = cssType
+	hd["Cache-Control"] = styleMaxAge
+	hd["X-Content-Type-Options"] = nosniff
+	w.Write(style)
+}
+
+// page is what every template is given.
+type page struct {
+	L     messages
+	Lang  string
+	Brand string
+	Title string // a catalogue key
+	// Base is what the page's own links start with: "" on Gatehouse's
+	// origin, the issuer on a page served through a proxy (Forbidden).
+	Base string
+	// User is who is signed in, when someone is.
+	User *gatehouse.User
+	// Error is the message of a refused form; Notice that of a done one.
+	Error, Notice string
+	Form          form
+	Signup        bool // the sign-up page exists
+	ReturnHost    string
+
+	Logins     []loginRow
+	LoginsHTML template.HTML // Logins, written by loginsHTML
+	Permission string
+	SwitchURL  string
+}
+
+// form is what the person typed, passwords excepted.
+type form struct {
+	Email    string
+	Remember bool
+	RD       string // the checked return URL, or ""
+}
+
+// loginRow is one login of the account page, its words made in Go
+// rather than in the template: a list of many logins renders fast.
+type loginRow struct {
+	ID, Device, IP    string
+	LastSeen, Created string // shown
+	LastSeenISO       string // <time datetime>
+	CreatedISO        string
+	SignoutLabel      string // the sign-out button's accessible name
+	Current, Token    bool
+}
+
+// shownTime and isoTime are how the pages write a time: the same in every
+// language, in UTC.
+func shownTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+func isoTime(t time.Time) string   { return t.UTC().Format(time.RFC3339) }
+
+func (h *Handler) newPage(r *http.Request, title string) *page {
+	lang := pickLanguage(r.Header.Get("Accept-Language"))
+	return &page{L: catalogue[lang], Lang: lang, Brand: h.cfg.BrandName, Title: title, Signup: !h.cfg.NoSignup}
+}
+
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// render writes the template name with the status, and the page headers.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
+	h.renderCSP(w, r, status, name, p, h.csp)
+}
+
+func (h *Handler) renderCSP(w http.ResponseWriter, r *http.Request, status int, name string, p *page, csp []string) {
+	buf := buffers.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); buffers.Put(buf) }()
+	if err := h.tmpl[name].ExecuteTemplate(buf, "layout", p); err != nil {
+		h.log.Error("rendering a page", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h.setHeaders(w, csp)
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(buf.Bytes())
+	}
+}
+
+// problem answers a page that is not there (404) or not used that way.
+func (h *Handler) problem(w http.ResponseWriter, r *http.Request, status int, key string) {
+	p := h.newPage(r, "error.title")
+	p.Error = p.L.T(key)
+	h.render(w, r, status, "problem", p)
+}
+
+// fail sets p.Error to the words of err's code and returns the status the
+// JSON API answers it with, setting Retry-After when the error says when
+// to try again. An error that is not a gatehouse.Error is logged and 500.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, p *page, err error) int {
+	var e *gatehouse.Error
+	if !errors.As(err, &e) {
+		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		p.Error = p.L.T("error.internal")
+		return http.StatusInternalServerError
+	}
+	if e.Err != nil {
+		h.log.Warn("request failed", "method", r.Method, "path", r.URL.Path, "code", e.Code, "err", e.Err)
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
+	p.Error = errorMessage(p.L, e.Code)
+	return httpapi.Status(e.Code)
+}
+
+// errorMessage returns the words for an error code.
+func errorMessage(m messages, code gatehouse.Code) string {
+	key := "error." + string(code)
+	if _, ok := m[key]; !ok {
+		key = "error.internal"
+	}
+	if code == gatehouse.CodeWeakPassword {
+		return m.F(key, password.MinLength)
+	}
+	return m.T(key)
+}
+
+// crossOrigin is the error of a POST that http.CrossOriginProtection
+// refuses: the JSON API's, 403 cross_origin.
+func (h *Handler) crossOrigin(r *http.Request) error {
+	if err := h.origin.Check(r); err != nil {
+		return gatehouse.Errorf(gatehouse.CodeCrossOrigin, "cross-origin requests are refused")
+	}
+	return nil
+}
+
+// maxFormBytes bounds a form's body, as the JSON API bounds its bodies.
+const maxFormBytes = httpapi.MaxBodyBytes
+
+// parseForm reads a POST's form, refusing an oversized or malformed body
+// with invalid_request.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		return gatehouse.Errorf(gatehouse.CodeInvalidRequest, "the form could not be read")
+	}
+	return nil
+}
+
+// principal returns who the request's session cookie signs in, or
+// CodeUnauthenticated. The pages know only session mode.
+func (h *Handler) principal(r *http.Request) (gatehouse.Principal, error) {
+	secret := h.cookie.Secret(r)
+	if secret == "" {
+		return gatehouse.Principal{}, gatehouse.Errorf(gatehouse.CodeUnauthenticated, "sign in first")
+	}
+	return h.svc.AuthenticateSession(r.Context(), secret)
+}
+
+// loggedIn lets a request through with a valid session, its principal in
+// the context; without one, a GET goes to the sign-in page with rd set to
+// itself, and a POST to the sign-in page alone (it cannot be replayed).
+func (h *Handler) loggedIn(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, err := h.principal(r)
+		switch code := gatehouse.ErrorCode(err); {
+		case err == nil:
+			next(w, r.WithContext(gatehouse.NewContext(r.Context(), p)))
+		case code == gatehouse.CodeUnauthenticated || code == gatehouse.CodeInvalidToken:
+			to := signinPath
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				to += "?rd=" + url.QueryEscape(r.URL.RequestURI())
+			}
+			h.seeOther(w, to)
+		default:
+			pg := h.newPage(r, "error.title")
+			h.render(w, r, h.fail(w, r, pg, err), "problem", pg)
+		}
+	}
+}
+
+// seeOther answers 303 to location, with the page headers.
+func (h *Handler) seeOther(w http.ResponseWriter, location string) {
+	hd := w.Header()
+	hd["Cache-Control"] = noStore
+	hd["Referrer-Policy"] = noReferrer
+	hd.Set("Location", location)
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// returnTo is where a sign-in sends the browser: rd when allowed, else
+// the account page.
+func (h *Handler) returnTo(rd string) string {
+	if to, ok := h.returns.Check(rd); ok {
+		return to
+	}
+	return accountPath
+}
+
+func parseTemplates() (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		// minPassword is the shortest password the policy accepts.
+		"minPassword": func() int { return password.MinLength },
+	}
+	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*template.Template{}
+	for _, name := range []string{"signin", "signup", "account", "forbidden", "problem"} {
+		t, err := template.Must(layout.Clone()).ParseFS(templateFiles, "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", name, err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
