@@ -12,9 +12,11 @@ import (
 	"github.com/gatehouse/gatehouse"
 )
 
-// handleMethods registers one handler per method for path, and answers
-// every other method with 405 and an Allow header.
-func handleMethods(mux *http.ServeMux, path string, methods map[string]http.Handler) {
+// HandleMethods registers one handler per method for path on mux (GET
+// serves HEAD too), and answers every other method with notAllowed after
+// setting the Allow header. The JSON API and the pages share it, each
+// answering 405 in its own form.
+func HandleMethods(mux *http.ServeMux, path string, methods map[string]http.Handler, notAllowed http.HandlerFunc) {
 	var allow []string
 	for m, h := range methods {
 		mux.Handle(m+" "+path, h)
@@ -27,8 +29,13 @@ func handleMethods(mux *http.ServeMux, path string, methods map[string]http.Hand
 	allowed := strings.Join(allow, ", ")
 	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allowed)
-		writeProblem(w, http.StatusMethodNotAllowed, string(gatehouse.CodeMethodNotAllowed), r.Method+" is not allowed here")
+		notAllowed(w, r)
 	})
+}
+
+// methodNotAllowed is the JSON API's 405.
+func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	writeProblem(w, http.StatusMethodNotAllowed, string(gatehouse.CodeMethodNotAllowed), r.Method+" is not allowed here")
 }
 
 func notFound() http.Handler {

@@ -7,7 +7,7 @@ func (s *Server) routes() http.Handler {
 	// route registers a path's methods, and records each "METHOD /path"
 	// so that a test can hold the routes to the OpenAPI document.
 	route := func(path string, methods map[string]http.Handler) {
-		handleMethods(mux, path, methods)
+		HandleMethods(mux, path, methods, methodNotAllowed)
 		for m := range methods {
 			s.patterns = append(s.patterns, m+" "+path)
 		}

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -105,18 +104,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 func (h *Handler) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	route := func(path string, methods map[string]http.HandlerFunc) {
-		var allow []string
+		handlers := make(map[string]http.Handler, len(methods))
 		for m, f := range methods {
-			mux.HandleFunc(m+" "+path, f)
-			allow = append(allow, m)
-			if m == http.MethodGet {
-				allow = append(allow, http.MethodHead)
-			}
+			handlers[m] = f
 		}
-		slices.Sort(allow)
-		allowed := strings.Join(allow, ", ")
-		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", allowed)
+		httpapi.HandleMethods(mux, path, handlers, func(w http.ResponseWriter, r *http.Request) {
 			h.problem(w, r, http.StatusMethodNotAllowed, "problem.method_not_allowed")
 		})
 	}
