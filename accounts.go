@@ -189,7 +189,7 @@ func (s *Service) setRoles(ctx context.Context, userID string, roles []string, c
 	}
 	s.cache.dropUser(u.ID)
 	if s.tok != nil {
-		s.tok.setRoles(u.ID, u.Roles, now)
+		s.tok.rolesChanged(u.ID, now)
 	}
 	s.feed.notify()
 	s.ring(ctx)

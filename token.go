@@ -222,12 +222,6 @@ func (t *tokens) rolesChanged(userID string, at time.Time) {
 	t.mu.Unlock()
 }
 
-// setRoles is rolesChanged for Service.setRoles, which passes the new
-// roles too: they are not kept, staleness goes by time alone.
-func (t *tokens) setRoles(userID string, _ []string, at time.Time) {
-	t.rolesChanged(userID, at)
-}
-
 // staleRoles reports whether a token of the user issued at issued (its
 // iat) is stale: issued before a change of the user's roles made while
 // such tokens can still be valid.
