@@ -105,9 +105,24 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 	return s.store.UserByEmail(ctx, email)
 }
 
-// ListUsers returns up to limit users after the cursor, in creation order.
-func (s *Service) ListUsers(ctx context.Context, after string, limit int) ([]User, error) {
-	return s.store.ListUsers(ctx, after, limit)
+// ListUsers returns up to q.Limit users that q selects, in creation order,
+// and next, the After of the following page, or "" when no user follows.
+// A prefix or cursor that is not text of sane length (control
+// characters, invalid UTF-8, longer than an email) is CodeInvalidRequest.
+func (s *Service) ListUsers(ctx context.Context, q UserQuery) (users []User, next string, err error) {
+	if q, err = q.normalized(); err != nil || q.Limit < 1 {
+		return nil, "", err
+	}
+	limit := q.Limit
+	q.Limit++ // one more tells whether a next page exists
+	if users, err = s.store.ListUsers(ctx, q); err != nil {
+		return nil, "", err
+	}
+	if len(users) > limit {
+		users = users[:limit]
+		next = users[limit-1].ID
+	}
+	return users, next, nil
 }
 
 // SetDisabled disables or enables an account. Disabling ends every login

@@ -1,9 +1,17 @@
 package gatehouse
 
-import "time"
+import (
+	"slices"
+	"strconv"
+	"time"
+)
 
 // AuditEvent is one line of the audit log. Detail never holds a secret.
 type AuditEvent struct {
+	// ID is the event's place in the log, given by the store when it
+	// records the event: a later event has a larger ID. It is 0 in an
+	// event not yet recorded.
+	ID     int64
 	At     time.Time
 	Type   string
 	UserID string
@@ -28,3 +36,61 @@ const (
 	EventKeysRotated        = "keys.rotated"
 	EventLoginThrottled     = "login.throttled"
 )
+
+// eventTypes lists the event types above, in the order of their list.
+var eventTypes = []string{
+	EventUserCreated, EventLoginSucceeded, EventLoginFailed, EventLoginThrottled, EventLogout,
+	EventSessionRevoked, EventSessionEvicted, EventPasswordChanged, EventUserDisabled,
+	EventUserEnabled, EventUserRolesChanged, EventTokenRefreshed, EventRefreshTokenReused, EventKeysRotated,
+}
+
+// EventTypes returns the audit event types the server records.
+func EventTypes() []string { return slices.Clone(eventTypes) }
+
+// AuditQuery selects audit events, newest first. Its zero fields select
+// everything.
+type AuditQuery struct {
+	// UserID keeps the events of this user.
+	UserID string
+	// Type keeps the events of this type (one of EventTypes, though any
+	// well-formed name is accepted and may match nothing).
+	Type string
+	// Before, when not 0, keeps the events whose ID is below it: the ID of
+	// the last event of a page is where the next page starts.
+	Before int64
+	// Limit is the most events returned; below 1 returns none.
+	Limit int
+}
+
+// maxTypeLength bounds an event type in a query.
+const maxTypeLength = 64
+
+// check refuses a query that no event could match because it is not
+// text, or whose names are not shaped like names, with CodeInvalidRequest.
+func (q AuditQuery) check() error {
+	if err := CheckText("user", q.UserID, maxCursorLength); err != nil {
+		return err
+	}
+	if q.Type != "" && !validName(q.Type, maxTypeLength) {
+		return Errorf(CodeInvalidRequest, "type must be an event type such as user.created")
+	}
+	if q.Before < 0 {
+		return Errorf(CodeInvalidRequest, "the cursor must be one a page of the audit log gave")
+	}
+	return nil
+}
+
+// ParseAuditCursor reads the cursor of a page of the audit log (an
+// AuditQuery.Before, written in decimal), as a query string carries it:
+// "" is 0, the first page; anything but a positive integer is
+// CodeInvalidRequest.
+func ParseAuditCursor(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 1 {
+		return 0, Errorf(CodeInvalidRequest, "the cursor must be one a page of the audit log gave")
+	}
+	return n, nil
+}

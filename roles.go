@@ -18,12 +18,25 @@ const (
 	RoleService  = "service"
 )
 
+// Permissions the server itself checks. A role grants them like any other
+// (the built-in admin role, "*", grants all three); the JSON API and the
+// pages both check these names, so each rule is written once.
+const (
+	// PermUsersAdmin lets a user find, disable, enable and sign out
+	// other users and set their roles (within their own permissions).
+	PermUsersAdmin = "users:admin"
+	// PermAuditRead lets a user read the audit log.
+	PermAuditRead = "audit:read"
+	// PermRevocationsRead lets a service read the revocation feed.
+	PermRevocationsRead = "revocations:read"
+)
+
 // BuiltinRoles returns the roles every deployment starts with.
 func BuiltinRoles() Roles {
 	return Roles{
 		RoleAdmin:    {"*"},
 		RoleCustomer: {"cart:read", "cart:write", "orders:read", "orders:write", "profile:read", "profile:write"},
-		RoleService:  {"revocations:read"},
+		RoleService:  {PermRevocationsRead},
 	}
 }
 

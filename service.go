@@ -174,10 +174,24 @@ func (s *Service) LiveLogins(ctx context.Context) (int, error) {
 	return s.store.CountLiveLogins(ctx, s.now())
 }
 
-// Audit returns up to limit audit events, newest first, of one user when
-// userID is set.
-func (s *Service) Audit(ctx context.Context, userID string, limit int) ([]AuditEvent, error) {
-	return s.store.ListAudit(ctx, userID, limit)
+// Audit returns up to q.Limit audit events that q selects, newest first,
+// and next, the Before of the following page, or 0 when no event
+// follows. A user id that is not text of sane length, or a type not
+// shaped like an event type, is CodeInvalidRequest.
+func (s *Service) Audit(ctx context.Context, q AuditQuery) (events []AuditEvent, next int64, err error) {
+	if err = q.check(); err != nil || q.Limit < 1 {
+		return nil, 0, err
+	}
+	limit := q.Limit
+	q.Limit++ // one more tells whether a next page exists
+	if events, err = s.store.ListAudit(ctx, q); err != nil {
+		return nil, 0, err
+	}
+	if len(events) > limit {
+		events = events[:limit]
+		next = events[limit-1].ID
+	}
+	return events, next, nil
 }
 
 // Ready reports whether the store answers: without it nothing can be

@@ -123,7 +123,13 @@ func (s *Service) Logout(ctx context.Context, p Principal, c Client) error {
 
 // Sessions lists the principal's live logins, newest first.
 func (s *Service) Sessions(ctx context.Context, p Principal) ([]Login, error) {
-	return s.store.ListLogins(ctx, p.User.ID, s.now())
+	return s.UserSessions(ctx, p.User.ID)
+}
+
+// UserSessions lists a user's live logins, newest first (admin and CLI
+// use); a user that does not exist has none.
+func (s *Service) UserSessions(ctx context.Context, userID string) ([]Login, error) {
+	return s.store.ListLogins(ctx, userID, s.now())
 }
 
 // RevokeSession ends one of the principal's logins. Another user's login

@@ -13,9 +13,11 @@ type UserStore interface {
 	// UserByID and UserByEmail return CodeNotFound when there is no match.
 	UserByID(ctx context.Context, id string) (User, error)
 	UserByEmail(ctx context.Context, email string) (User, error)
-	// ListUsers returns up to limit users with ids after the given one, in
-	// id order (ids sort by creation time). A limit below 1 returns none.
-	ListUsers(ctx context.Context, after string, limit int) ([]User, error)
+	// ListUsers returns up to q.Limit users with ids after q.After whose
+	// email starts with q.EmailPrefix (as stored: the caller normalises
+	// it), in id order (ids sort by creation time). A limit below 1
+	// returns none.
+	ListUsers(ctx context.Context, q UserQuery) ([]User, error)
 	// UpdateUser writes u's password hash, roles and disabled flag, revokes
 	// the logins that revoke selects when it is non-nil (revoke.UserID is
 	// u.ID), adds feed to the revocation feed as it is (but for its Seq,
@@ -59,9 +61,9 @@ type StatsStore interface {
 type AuditStore interface {
 	// RecordAudit appends an event that comes with no other change.
 	RecordAudit(ctx context.Context, ev AuditEvent) error
-	// ListAudit returns up to limit events, newest first, of one user when
-	// userID is not empty. A limit below 1 returns none.
-	ListAudit(ctx context.Context, userID string, limit int) ([]AuditEvent, error)
+	// ListAudit returns up to q.Limit events that q selects, newest
+	// (highest ID) first, each with its ID. A limit below 1 returns none.
+	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
 }
 
 // TokenStore keeps the refresh tokens of token logins.

@@ -22,6 +22,36 @@ type User struct {
 // limit less the angle brackets).
 const MaxEmailLength = 254
 
+// UserQuery selects users, in creation order (the order of their ids).
+// Its zero fields select everyone.
+type UserQuery struct {
+	// EmailPrefix keeps the users whose email starts with it, compared as
+	// emails are: trimmed and without regard to case.
+	EmailPrefix string
+	// After keeps the users whose ids sort after it: the id of the last
+	// user of a page is where the next page starts.
+	After string
+	// Limit is the most users returned; below 1 returns none.
+	Limit int
+}
+
+// maxCursorLength bounds an id given in a query (ids are 36 bytes).
+const maxCursorLength = 128
+
+// normalized returns q with its prefix in the form emails are stored in,
+// or CodeInvalidRequest when the prefix or cursor is not text of sane
+// length.
+func (q UserQuery) normalized() (UserQuery, error) {
+	if err := CheckText("email", q.EmailPrefix, MaxEmailLength); err != nil {
+		return q, err
+	}
+	if err := CheckText("after", q.After, maxCursorLength); err != nil {
+		return q, err
+	}
+	q.EmailPrefix = strings.ToLower(strings.TrimSpace(q.EmailPrefix))
+	return q, nil
+}
+
 // NormalizeEmail trims and lower-cases an address and checks that it is a
 // plain addr-spec of sane length. Addresses are matched case-insensitively,
 // so the normalised form is what is stored and looked up.

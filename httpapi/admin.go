@@ -40,14 +40,9 @@ func pageSize(r *http.Request) (int, error) {
 	return min(n, maxPageSize), nil
 }
 
-// actor is the client of an admin request, naming the admin in the audit log.
-func (s *Server) actor(r *http.Request) gatehouse.Client {
-	c := s.clientOf(r)
-	if p, ok := gatehouse.FromContext(r.Context()); ok {
-		c.Actor = p.User.ID
-	}
-	return c
-}
+// actor is the client of an admin request, naming the admin in the audit
+// log: see Config.Actor.
+func (s *Server) actor(r *http.Request) gatehouse.Client { return s.cfg.Actor(r) }
 
 func (s *Server) handleAdminUsers() http.Handler {
 	type response struct {
@@ -60,16 +55,13 @@ func (s *Server) handleAdminUsers() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		users, err := s.svc.ListUsers(r.Context(), r.URL.Query().Get("after"), limit+1)
+		q := r.URL.Query()
+		users, next, err := s.svc.ListUsers(r.Context(), gatehouse.UserQuery{EmailPrefix: q.Get("email"), After: q.Get("after"), Limit: limit})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		res := response{Users: make([]userJSON, 0, len(users))}
-		if len(users) > limit {
-			users = users[:limit]
-			res.Next = users[limit-1].ID
-		}
+		res := response{Users: make([]userJSON, 0, len(users)), Next: next}
 		for _, u := range users {
 			res.Users = append(res.Users, toUser(u))
 		}
@@ -123,21 +115,33 @@ func (s *Server) handleAdminAudit() http.Handler {
 		IP     string    `json:"ip"`
 		Detail string    `json:"detail"`
 	}
+	type response struct {
+		Events []event `json:"events"`
+		Next   string  `json:"next,omitempty"`
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit, err := pageSize(r)
+		q := r.URL.Query()
+		var before int64
+		if err == nil {
+			before, err = gatehouse.ParseAuditCursor(q.Get("before"))
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		events, err := s.svc.Audit(r.Context(), r.URL.Query().Get("user"), limit)
+		events, next, err := s.svc.Audit(r.Context(), gatehouse.AuditQuery{UserID: q.Get("user"), Type: q.Get("type"), Before: before, Limit: limit})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		out := make([]event, 0, len(events))
+		res := response{Events: make([]event, 0, len(events))}
+		if next != 0 {
+			res.Next = strconv.FormatInt(next, 10)
+		}
 		for _, e := range events {
-			out = append(out, event{At: e.At, Type: e.Type, UserID: e.UserID, IP: e.IP, Detail: e.Detail})
+			res.Events = append(res.Events, event{At: e.At, Type: e.Type, UserID: e.UserID, IP: e.IP, Detail: e.Detail})
 		}
-		encode(w, http.StatusOK, map[string]any{"events": out})
+		encode(w, http.StatusOK, res)
 	})
 }

@@ -99,7 +99,7 @@ func TestAdminPatchUser(t *testing.T) {
 	}
 	wantProblem(t, e.do(customer, "GET", "/v1/me", nil), 401, "unauthenticated")
 
-	events, _ := e.svc.Audit(context.Background(), ada, 10)
+	events, _, _ := e.svc.Audit(context.Background(), gatehouse.AuditQuery{UserID: ada, Limit: 10})
 	var types []string
 	for _, ev := range events {
 		types = append(types, ev.Type)
@@ -197,4 +197,113 @@ func TestRevocationFeed(t *testing.T) {
 		t.Errorf("the revocation took %v to reach the stream", d)
 	}
 	wantProblem(t, e.bearer("GET", "/v1/revocations?after=-1", service), 400, "invalid_request")
+}
+
+func TestAdminListUsersByEmail(t *testing.T) {
+	e, admin, _ := adminEnv(t)
+	for _, email := range []string{"adam@example.org", "ada_b@example.com", "bob@example.com", "xada@example.com"} {
+		e.register(email)
+	}
+	emails := func(path string) (string, string) {
+		t.Helper()
+		r := e.do(admin, "GET", path, nil)
+		if r.status != 200 {
+			t.Fatalf("GET %s: %d %s", path, r.status, r.body)
+		}
+		body := r.json(t)
+		var got []string
+		for _, u := range body["users"].([]any) {
+			got = append(got, u.(map[string]any)["email"].(string))
+		}
+		next, _ := body["next"].(string)
+		return strings.Join(got, " "), next
+	}
+	for _, tt := range []struct{ query, want string }{
+		{"email=ada", "ada@example.com adam@example.org ada_b@example.com"},
+		{"email=ADA_", "ada_b@example.com"},              // case does not matter; _ is no wildcard
+		{"email=%25", ""},                                // nor is %
+		{"email=+bob%40example.com+", "bob@example.com"}, // trimmed like an email
+		{"email=", "root@example.com ada@example.com adam@example.org ada_b@example.com bob@example.com xada@example.com"},
+	} {
+		if got, _ := emails("/v1/admin/users?" + tt.query); got != tt.want {
+			t.Errorf("?%s: users %q, want %q", tt.query, got, tt.want)
+		}
+	}
+	// Pages keep the filter: the next of a page goes with the same email.
+	got, next := emails("/v1/admin/users?email=ada&limit=2")
+	if got != "ada@example.com adam@example.org" || next == "" {
+		t.Fatalf("first page %q, next %q", got, next)
+	}
+	if got, next := emails("/v1/admin/users?email=ada&limit=2&after=" + next); got != "ada_b@example.com" || next != "" {
+		t.Errorf("second page %q, next %q; want ada_b@example.com and no next", got, next)
+	}
+
+	for _, q := range []string{
+		"email=" + strings.Repeat("a", gatehouse.MaxEmailLength+1),
+		"email=ada%00", "email=ada%1b%5b31m", "email=%ff", "email=%e2%80%ae", "after=%00", "after=" + strings.Repeat("x", 200),
+	} {
+		wantProblem(t, e.do(admin, "GET", "/v1/admin/users?"+q, nil), 400, "invalid_request")
+	}
+}
+
+func TestAdminAuditFilters(t *testing.T) {
+	e, admin, customer := adminEnv(t)
+	ada := e.userID("ada@example.com")
+	for range 3 {
+		e.do(e.srv.Client(), "POST", "/v1/login", map[string]any{"email": "ada@example.com", "password": "wrong password", "mode": "session"})
+	}
+	e.do(e.srv.Client(), "POST", "/v1/login", map[string]any{"email": "nobody@example.com", "password": "wrong password", "mode": "session"})
+
+	types := func(path string) ([]string, string) {
+		t.Helper()
+		r := e.do(admin, "GET", path, nil)
+		if r.status != 200 {
+			t.Fatalf("GET %s: %d %s", path, r.status, r.body)
+		}
+		body := r.json(t)
+		var got []string
+		for _, ev := range body["events"].([]any) {
+			m := ev.(map[string]any)
+			got = append(got, m["type"].(string)+"/"+m["user_id"].(string))
+		}
+		next, _ := body["next"].(string)
+		return got, next
+	}
+	got, _ := types("/v1/admin/audit?type=login.failed&user=" + ada)
+	if len(got) != 3 || got[0] != "login.failed/"+ada || got[2] != "login.failed/"+ada {
+		t.Errorf("ada's login.failed = %v, want 3 of them", got)
+	}
+	if got, _ := types("/v1/admin/audit?type=login.failed"); len(got) != 4 {
+		t.Errorf("every login.failed = %v, want 4", got)
+	}
+	if got, next := types("/v1/admin/audit?type=no.such_type"); len(got) != 0 || next != "" {
+		t.Errorf("an unknown type = %v, %q; want none", got, next)
+	}
+
+	// Paging through ada's events, two at a time, visits each once.
+	all, next := types("/v1/admin/audit?user=" + ada)
+	var paged []string
+	for q, pages := "/v1/admin/audit?limit=2&user="+ada, 0; ; pages++ {
+		page, next := types(q)
+		paged = append(paged, page...)
+		if next == "" {
+			break
+		}
+		if pages > len(all) {
+			t.Fatal("pagination does not end")
+		}
+		q = "/v1/admin/audit?limit=2&user=" + ada + "&before=" + next
+	}
+	if next != "" || len(all) < 5 || fmt.Sprint(paged) != fmt.Sprint(all) {
+		t.Errorf("paged = %v, want %v in one page", paged, all)
+	}
+
+	for _, q := range []string{
+		"before=0", "before=-1", "before=x", "before=1.5", "before=99999999999999999999",
+		"type=User.Created", "type=a%20b", "type=" + strings.Repeat("a", 65), "type=%00",
+		"user=%00", "user=%ff", "user=" + strings.Repeat("x", 200),
+	} {
+		wantProblem(t, e.do(admin, "GET", "/v1/admin/audit?"+q, nil), 400, "invalid_request")
+	}
+	wantProblem(t, e.do(customer, "GET", "/v1/admin/audit?type=login.failed", nil), 403, "forbidden")
 }

@@ -74,7 +74,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			wantProblem(t, e.do(c, tc.method, tc.path, body), tc.status, tc.code)
 		})
 	}
-	users, err := e.svc.ListUsers(context.Background(), "", 100)
+	users, _, err := e.svc.ListUsers(context.Background(), gatehouse.UserQuery{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestAuditAndLogs(t *testing.T) {
 	u, _ := e.svc.UserByEmail(context.Background(), "ada@example.com")
 	e.svc.SetDisabled(context.Background(), u.ID, true, gatehouse.Client{IP: "cli"})
 
-	events, err := e.svc.Audit(context.Background(), u.ID, 100)
+	events, _, err := e.svc.Audit(context.Background(), gatehouse.AuditQuery{UserID: u.ID, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

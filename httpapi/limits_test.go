@@ -51,7 +51,7 @@ func TestMaxLoginsPerUser(t *testing.T) {
 	if len(list) != gatehouse.MaxLoginsPerUser {
 		t.Errorf("%d live logins, want %d", len(list), gatehouse.MaxLoginsPerUser)
 	}
-	events, _ := e.svc.Audit(context.Background(), e.userID("ada@example.com"), 3)
+	events, _, _ := e.svc.Audit(context.Background(), gatehouse.AuditQuery{UserID: e.userID("ada@example.com"), Limit: 3})
 	if !slices.ContainsFunc(events, func(ev gatehouse.AuditEvent) bool { return ev.Type == gatehouse.EventSessionEvicted }) {
 		t.Errorf("no %s event among %v", gatehouse.EventSessionEvicted, events)
 	}

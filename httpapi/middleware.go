@@ -152,6 +152,18 @@ func (cfg Config) Client(r *http.Request) gatehouse.Client {
 	return gatehouse.Client{IP: cfg.clientIP(r), UserAgent: r.UserAgent()}
 }
 
+// Actor is Client with Actor set to the user of the principal in the
+// request's context, if any: the client of an admin acting on someone
+// else's account, which the audit events of the change name (by=<id>).
+// The admin API and the admin pages both use it.
+func (cfg Config) Actor(r *http.Request) gatehouse.Client {
+	c := cfg.Client(r)
+	if p, ok := gatehouse.FromContext(r.Context()); ok {
+		c.Actor = p.User.ID
+	}
+	return c
+}
+
 func (cfg Config) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

@@ -21,8 +21,6 @@ const (
 	feedWriteTimeout = 10 * time.Second
 	// recheckEvery is how often a stream checks its own credential again.
 	recheckEvery = time.Second
-	// feedPermission is what reading the feed takes.
-	feedPermission = "revocations:read"
 )
 
 // feedEvent is one revocation as the feed publishes it: sid is the
@@ -103,7 +101,7 @@ func (s *Server) streamRevocations(w http.ResponseWriter, r *http.Request, after
 	defer recheck.Stop()
 	still := func() bool {
 		q, err := s.recheck(r)
-		return err == nil && q.Login.ID == p.Login.ID && q.Can(feedPermission)
+		return err == nil && q.Login.ID == p.Login.ID && q.Can(gatehouse.PermRevocationsRead)
 	}
 	for {
 		changed := s.svc.FeedChanged() // before reading, so nothing slips between

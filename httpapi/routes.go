@@ -1,6 +1,10 @@
 package httpapi
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/gatehouse/gatehouse"
+)
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
@@ -30,11 +34,11 @@ func (s *Server) routes() http.Handler {
 	route("/.well-known/jwks.json", map[string]http.Handler{"GET": s.handleJWKS()})
 	route("/v1/verify", map[string]http.Handler{"GET": s.handleVerify()})
 	route("/v1/roles", map[string]http.Handler{"GET": s.authed(s.handleRoles())})
-	route("/v1/revocations", map[string]http.Handler{"GET": s.permitted(feedPermission, s.handleRevocations())})
-	route("/v1/admin/users", map[string]http.Handler{"GET": s.permitted("users:admin", s.handleAdminUsers())})
-	route("/v1/admin/users/{id}", map[string]http.Handler{"PATCH": s.permitted("users:admin", s.handleAdminPatchUser())})
-	route("/v1/admin/users/{id}/sessions", map[string]http.Handler{"DELETE": s.permitted("users:admin", s.handleAdminRevokeSessions())})
-	route("/v1/admin/audit", map[string]http.Handler{"GET": s.permitted("audit:read", s.handleAdminAudit())})
+	route("/v1/revocations", map[string]http.Handler{"GET": s.permitted(gatehouse.PermRevocationsRead, s.handleRevocations())})
+	route("/v1/admin/users", map[string]http.Handler{"GET": s.permitted(gatehouse.PermUsersAdmin, s.handleAdminUsers())})
+	route("/v1/admin/users/{id}", map[string]http.Handler{"PATCH": s.permitted(gatehouse.PermUsersAdmin, s.handleAdminPatchUser())})
+	route("/v1/admin/users/{id}/sessions", map[string]http.Handler{"DELETE": s.permitted(gatehouse.PermUsersAdmin, s.handleAdminRevokeSessions())})
+	route("/v1/admin/audit", map[string]http.Handler{"GET": s.permitted(gatehouse.PermAuditRead, s.handleAdminAudit())})
 	if s.cfg.Metrics != nil {
 		route("/metrics", map[string]http.Handler{"GET": s.cfg.Metrics})
 	}

@@ -64,7 +64,7 @@ func TestLoginLockoutPerAccountAndAddress(t *testing.T) {
 	if second := retryAfter(t, r); second <= first {
 		t.Errorf("the second lockout (%v) is not longer than the first (%v)", second, first)
 	}
-	events, _ := e.svc.Audit(context.Background(), "", 100)
+	events, _, _ := e.svc.Audit(context.Background(), gatehouse.AuditQuery{Limit: 100})
 	throttled := 0
 	for _, ev := range events {
 		if ev.Type == gatehouse.EventLoginThrottled {

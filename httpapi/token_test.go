@@ -242,7 +242,7 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	wantProblem(t, e.refresh(strings.Repeat("A", 43)), 401, "invalid_token")
 
 	u, _ := e.svc.UserByEmail(context.Background(), "ada@example.com")
-	events, _ := e.svc.Audit(context.Background(), u.ID, 10)
+	events, _, _ := e.svc.Audit(context.Background(), gatehouse.AuditQuery{UserID: u.ID, Limit: 10})
 	if events[0].Type != gatehouse.EventRefreshTokenReused {
 		t.Errorf("newest audit event = %s, want %s", events[0].Type, gatehouse.EventRefreshTokenReused)
 	}

@@ -172,7 +172,7 @@ func TestCollation(t *testing.T) {
 	for _, id := range ids {
 		storetest.CreateUser(t, s, storetest.User(id))
 	}
-	users, err := s.ListUsers(ctx, "user-B", 10)
+	users, err := s.ListUsers(ctx, gatehouse.UserQuery{After: "user-B", Limit: 10})
 	if err != nil {
 		t.Fatalf("ListUsers = %v, want nil", err)
 	}

@@ -13,7 +13,11 @@ const (
 	userByID    = `SELECT ` + userColumns + ` FROM users WHERE id = $1`
 	userByEmail = `SELECT ` + userColumns + ` FROM users WHERE email = $1`
 	listUsers   = `SELECT ` + userColumns + ` FROM users WHERE id > $1 ORDER BY id LIMIT $2`
-	updateUser  = `UPDATE users SET password_hash = $1, roles = $2, disabled = $3 WHERE id = $4`
+	// listUsersByPrefix compares the start of the email with the prefix
+	// rather than using LIKE, where '%' and '_' in the prefix would be
+	// wildcards; substr and length count characters in both engines.
+	listUsersByPrefix = `SELECT ` + userColumns + ` FROM users WHERE id > $1 AND substr(email, 1, length(CAST($3 AS TEXT))) = $3 ORDER BY id LIMIT $2`
+	updateUser        = `UPDATE users SET password_hash = $1, roles = $2, disabled = $3 WHERE id = $4`
 )
 
 // CreateUser inserts u and records ev; an existing email is CodeEmailTaken.
@@ -48,14 +52,18 @@ func (s *Store) user(ctx context.Context, query, arg string) (gatehouse.User, er
 	return u, nil
 }
 
-// ListUsers returns up to limit users whose ids sort after the given one,
-// in id order: byte order (PostgreSQL's ids are COLLATE "C"). A limit
-// below one returns none.
-func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]gatehouse.User, error) {
-	if limit < 1 {
+// ListUsers returns up to q.Limit users whose ids sort after q.After and
+// whose emails start with q.EmailPrefix, in id order: byte order
+// (PostgreSQL's ids are COLLATE "C"). A limit below one returns none.
+func (s *Store) ListUsers(ctx context.Context, q gatehouse.UserQuery) ([]gatehouse.User, error) {
+	if q.Limit < 1 {
 		return nil, nil
 	}
-	users, err := collect(ctx, s.e.Read(), s.scanUser, listUsers, after, limit)
+	query, args := listUsers, []any{q.After, q.Limit}
+	if q.EmailPrefix != "" {
+		query, args = listUsersByPrefix, append(args, q.EmailPrefix)
+	}
+	users, err := collect(ctx, s.e.Read(), s.scanUser, query, args...)
 	if err != nil {
 		return nil, s.fail(err)
 	}

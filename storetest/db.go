@@ -117,7 +117,10 @@ func Fill(t testing.TB, s gatehouse.Store) []Call {
 		{"Ping", false, func(ctx context.Context, s S) error { return s.Ping(ctx) }},
 		{"UserByID", false, func(ctx context.Context, s S) error { _, err := s.UserByID(ctx, u.ID); return err }},
 		{"UserByEmail", false, func(ctx context.Context, s S) error { _, err := s.UserByEmail(ctx, u.Email); return err }},
-		{"ListUsers", false, func(ctx context.Context, s S) error { _, err := s.ListUsers(ctx, "", 10); return err }},
+		{"ListUsers", false, func(ctx context.Context, s S) error {
+			_, err := s.ListUsers(ctx, gatehouse.UserQuery{Limit: 10})
+			return err
+		}},
 		{"SessionBySecretHash", false, func(ctx context.Context, s S) error {
 			_, _, err := s.SessionBySecretHash(ctx, l.SecretHash)
 			return err
@@ -125,7 +128,10 @@ func Fill(t testing.TB, s gatehouse.Store) []Call {
 		{"LoginByID", false, func(ctx context.Context, s S) error { _, err := s.LoginByID(ctx, l.ID); return err }},
 		{"ListLogins", false, func(ctx context.Context, s S) error { _, err := s.ListLogins(ctx, u.ID, T0); return err }},
 		{"CountLiveLogins", false, func(ctx context.Context, s S) error { _, err := s.CountLiveLogins(ctx, T0); return err }},
-		{"ListAudit", false, func(ctx context.Context, s S) error { _, err := s.ListAudit(ctx, "", 10); return err }},
+		{"ListAudit", false, func(ctx context.Context, s S) error {
+			_, err := s.ListAudit(ctx, gatehouse.AuditQuery{Limit: 10})
+			return err
+		}},
 		{"RefreshToken", false, func(ctx context.Context, s S) error { _, _, _, err := s.RefreshToken(ctx, first.Hash); return err }},
 		{"ListKeys", false, func(ctx context.Context, s S) error { _, err := s.ListKeys(ctx); return err }},
 		{"RevocationsAfter", false, func(ctx context.Context, s S) error {

@@ -227,7 +227,7 @@ func testRevokeLogins(t *testing.T, s gatehouse.Store) {
 				checkIDs(t, "audit types after revoking none", after, before)
 				return
 			}
-			events, err := s.ListAudit(t.Context(), alice.ID, 1)
+			events, err := s.ListAudit(t.Context(), gatehouse.AuditQuery{UserID: alice.ID, Limit: 1})
 			if err != nil || len(events) != 1 {
 				t.Fatalf("ListAudit(alice, 1) = %+v, %v; want one event", events, err)
 			}
@@ -296,7 +296,7 @@ func testTimestamps(t *testing.T, s gatehouse.Store) {
 	if err := s.RecordAudit(t.Context(), ev); err != nil {
 		t.Fatalf("RecordAudit = %v, want nil", err)
 	}
-	events, err := s.ListAudit(t.Context(), ev.UserID, 1)
+	events, err := s.ListAudit(t.Context(), gatehouse.AuditQuery{UserID: ev.UserID, Limit: 1})
 	if err != nil || len(events) != 1 {
 		t.Fatalf("ListAudit = %+v, %v; want one event", events, err)
 	}

@@ -23,6 +23,7 @@ func Run(t *testing.T, open func(t *testing.T) gatehouse.Store) {
 		{"Roles", testRoles},
 		{"Disabled", testDisabled},
 		{"ListUsers", testListUsers},
+		{"ListUsersByEmail", testListUsersByEmail},
 		{"UpdateUser", testUpdateUser},
 		{"UpdateUserRevokeAllButOne", testUpdateUserRevoke},
 		{"UpdateUserNotFound", testUpdateUserNotFound},
@@ -212,7 +213,7 @@ func loginIDs(logins []gatehouse.Login) []string {
 // an empty userID means everyone's.
 func auditTypes(t *testing.T, s gatehouse.Store, userID string) []string {
 	t.Helper()
-	events, err := s.ListAudit(t.Context(), userID, 1000)
+	events, err := s.ListAudit(t.Context(), gatehouse.AuditQuery{UserID: userID, Limit: 1000})
 	if err != nil {
 		t.Fatalf("ListAudit(%q) = %v, want nil", userID, err)
 	}

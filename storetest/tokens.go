@@ -83,7 +83,7 @@ func checkTokenGone(t *testing.T, s gatehouse.Store, call string, hash []byte) {
 // checkNewestEvent checks that the newest audit event of everyone is want.
 func checkNewestEvent(t *testing.T, s gatehouse.Store, want gatehouse.AuditEvent) {
 	t.Helper()
-	events, err := s.ListAudit(t.Context(), "", 1)
+	events, err := s.ListAudit(t.Context(), gatehouse.AuditQuery{Limit: 1})
 	if err != nil || len(events) != 1 {
 		t.Fatalf("ListAudit(\"\", 1) = %+v, %v; want one event", events, err)
 	}
@@ -431,7 +431,7 @@ func testTokenLoginRefusals(t *testing.T, s gatehouse.Store) {
 	state := func() string {
 		t.Helper()
 		logins, err1 := s.ListLogins(ctx, u.ID, T0)
-		events, err2 := s.ListAudit(ctx, u.ID, 100)
+		events, err2 := s.ListAudit(ctx, gatehouse.AuditQuery{UserID: u.ID, Limit: 100})
 		rt, l, _, err3 := s.RefreshToken(ctx, first.Hash)
 		if err := errors.Join(err1, err2, err3); err != nil {
 			t.Fatal(err)

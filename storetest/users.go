@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,7 +121,7 @@ func testListUsers(t *testing.T, s gatehouse.Store) {
 	}
 	userIDs := func(after string, limit int) []string {
 		t.Helper()
-		users, err := s.ListUsers(t.Context(), after, limit)
+		users, err := s.ListUsers(t.Context(), gatehouse.UserQuery{After: after, Limit: limit})
 		if err != nil {
 			t.Fatalf("ListUsers(%q, %d) = %v, want nil", after, limit, err)
 		}
@@ -147,11 +148,63 @@ func testListUsers(t *testing.T, s gatehouse.Store) {
 	// The cursor need not be an id that exists.
 	checkIDs(t, "ListUsers(\"user-2x\", 10)", userIDs("user-2x", 10), []string{"user-3", "user-4", "user-5"})
 
-	users, err := s.ListUsers(t.Context(), "", 1)
+	users, err := s.ListUsers(t.Context(), gatehouse.UserQuery{Limit: 1})
 	if err != nil || len(users) != 1 {
 		t.Fatalf("ListUsers(\"\", 1) = %d users, %v; want 1, nil", len(users), err)
 	}
 	checkUser(t, "ListUsers(\"\", 1)[0]", users[0], User("user-1"))
+}
+
+func testListUsersByEmail(t *testing.T, s gatehouse.Store) {
+	// LIKE's wildcards, '%' and '_', are plain characters in a prefix;
+	// and a prefix counts characters, not bytes.
+	for id, email := range map[string]string{
+		"user-1": "ada@example.com", "user-2": "ada_b@example.com", "user-3": "adam@example.org",
+		"user-4": "bob@example.com", "user-5": "ad%x@example.com", "user-6": "élodie@example.com",
+		"user-7": "xada@example.com", "user-8": "adb@example.com",
+	} {
+		u := User(id)
+		u.Email = email
+		CreateUser(t, s, u)
+	}
+	tests := []struct {
+		prefix, after string
+		limit         int
+		want          []string
+	}{
+		{prefix: "", limit: 10, want: []string{"user-1", "user-2", "user-3", "user-4", "user-5", "user-6", "user-7", "user-8"}},
+		{prefix: "ada", limit: 10, want: []string{"user-1", "user-2", "user-3"}},
+		{prefix: "ada", limit: 2, want: []string{"user-1", "user-2"}},
+		{prefix: "ada", after: "user-2", limit: 2, want: []string{"user-3"}},
+		{prefix: "ada", after: "user-3", limit: 2, want: nil},
+		{prefix: "ada_", limit: 10, want: []string{"user-2"}},
+		{prefix: "ad%", limit: 10, want: []string{"user-5"}},
+		{prefix: "ad_", limit: 10, want: nil},
+		{prefix: "%", limit: 10, want: nil},
+		{prefix: "ada@", limit: 10, want: []string{"user-1"}},
+		{prefix: "ada@example.com", limit: 10, want: []string{"user-1"}},
+		{prefix: "ada@example.com.", limit: 10, want: nil},
+		{prefix: "é", limit: 10, want: []string{"user-6"}},
+		{prefix: "élo", limit: 10, want: []string{"user-6"}},
+		{prefix: "e", limit: 10, want: nil},
+		{prefix: "da", limit: 10, want: nil},
+		{prefix: "ada", limit: 0, want: nil},
+	}
+	for _, tt := range tests {
+		q := gatehouse.UserQuery{EmailPrefix: tt.prefix, After: tt.after, Limit: tt.limit}
+		users, err := s.ListUsers(t.Context(), q)
+		if err != nil {
+			t.Fatalf("ListUsers(%+v) = %v, want nil", q, err)
+		}
+		ids := make([]string, len(users))
+		for i, u := range users {
+			ids[i] = u.ID
+			if !strings.HasPrefix(u.Email, tt.prefix) {
+				t.Errorf("ListUsers(%+v) gave %q", q, u.Email)
+			}
+		}
+		checkIDs(t, fmt.Sprintf("ListUsers(%+v)", q), ids, tt.want)
+	}
 }
 
 func testUpdateUser(t *testing.T, s gatehouse.Store) {

@@ -31,7 +31,7 @@ func sessionsCmd(ctx context.Context, args []string, getenv env, std stdio) erro
 			fmt.Fprintf(std.out, "revoked %d sessions of %s\n", n, u.Email)
 			return nil
 		}
-		logins, err := svc.Sessions(ctx, gatehouse.Principal{User: u})
+		logins, err := svc.UserSessions(ctx, u.ID)
 		if err != nil {
 			return err
 		}

@@ -101,19 +101,19 @@ func userCmd(ctx context.Context, args []string, getenv env, std stdio) error {
 func listUsers(ctx context.Context, svc *gatehouse.Service, std stdio) error {
 	tw := tabwriter.NewWriter(std.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tEMAIL\tROLES\tDISABLED\tCREATED")
-	after := ""
+	q := gatehouse.UserQuery{Limit: 500}
 	for {
-		users, err := svc.ListUsers(ctx, after, 500)
+		users, next, err := svc.ListUsers(ctx, q)
 		if err != nil {
 			return err
 		}
 		for _, u := range users {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\n", u.ID, u.Email, strings.Join(u.Roles, ","), u.Disabled, u.CreatedAt.Format(timeFormat))
 		}
-		if len(users) < 500 {
+		if next == "" {
 			return tw.Flush()
 		}
-		after = users[len(users)-1].ID
+		q.After = next
 	}
 }
 
