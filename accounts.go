@@ -93,8 +93,21 @@ func (s *Service) setPassword(ctx context.Context, u User, pw, keep string, c Cl
 
 // User returns the account with that id.
 func (s *Service) User(ctx context.Context, id string) (User, error) {
+	return s.userByID(ctx, id)
+}
+
+// userByID returns the account with an id a caller gave. An id that no
+// account can have (not text of sane length, which PostgreSQL would
+// refuse to compare) is CodeNotFound without a question to the store.
+func (s *Service) userByID(ctx context.Context, id string) (User, error) {
+	if !possibleID(id) {
+		return User{}, Errorf(CodeNotFound, "user not found")
+	}
 	return s.store.UserByID(ctx, id)
 }
+
+// possibleID reports whether an id given by a caller may be one.
+func possibleID(id string) bool { return CheckText("id", id, maxCursorLength) == nil }
 
 // UserByEmail returns the account with that email.
 func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
@@ -128,7 +141,7 @@ func (s *Service) ListUsers(ctx context.Context, q UserQuery) (users []User, nex
 // SetDisabled disables or enables an account. Disabling ends every login
 // of the user at once.
 func (s *Service) SetDisabled(ctx context.Context, userID string, disabled bool, c Client) (User, error) {
-	u, err := s.store.UserByID(ctx, userID)
+	u, err := s.userByID(ctx, userID)
 	if err != nil || u.Disabled == disabled {
 		return u, err
 	}
@@ -179,7 +192,7 @@ func (s *Service) setRoles(ctx context.Context, userID string, roles []string, c
 	if err := s.checkRoles(roles); err != nil {
 		return User{}, err
 	}
-	u, err := s.store.UserByID(ctx, userID)
+	u, err := s.userByID(ctx, userID)
 	if err != nil {
 		return User{}, err
 	}

@@ -129,6 +129,9 @@ func (s *Service) Sessions(ctx context.Context, p Principal) ([]Login, error) {
 // UserSessions lists a user's live logins, newest first (admin and CLI
 // use); a user that does not exist has none.
 func (s *Service) UserSessions(ctx context.Context, userID string) ([]Login, error) {
+	if !possibleID(userID) {
+		return nil, nil
+	}
 	return s.store.ListLogins(ctx, userID, s.now())
 }
 
@@ -156,7 +159,7 @@ func (s *Service) RevokeSessions(ctx context.Context, p Principal, keepCurrent b
 
 // RevokeUserSessions ends every login of a user (CLI and admin use).
 func (s *Service) RevokeUserSessions(ctx context.Context, userID string, c Client) (int, error) {
-	if _, err := s.store.UserByID(ctx, userID); err != nil {
+	if _, err := s.userByID(ctx, userID); err != nil {
 		return 0, err
 	}
 	ids, err := s.revoke(ctx, Revocation{UserID: userID, Reason: ReasonRevoked},

@@ -154,3 +154,19 @@ func TestOpenAPIServed(t *testing.T) {
 		t.Error("the document served is not OpenAPI 3.1.0")
 	}
 }
+
+// TestOpenAPIEventTypes holds the document's audit event types to the
+// server's (gatehouse.EventTypes, which the audit page offers too).
+func TestOpenAPIEventTypes(t *testing.T) {
+	doc := loadOpenAPI(t)
+	var got []string
+	for _, v := range doc.Components.Schemas["AuditEvent"].Value.Properties["type"].Value.Enum {
+		got = append(got, v.(string))
+	}
+	want := gatehouse.EventTypes()
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("AuditEvent.type enum = %v, want the server's types %v", got, want)
+	}
+}
