@@ -30,14 +30,14 @@ func TestCatalogueComplete(t *testing.T) {
 	}
 
 	used := map[string]bool{}
-	keyRef := regexp.MustCompile(`\.(?:T|F) "([a-z_.]+)"|"((?:error|notice|signin|signup|account|forbidden|problem|nav|field|footer)\.[a-z_]+)"`)
+	keyRef := regexp.MustCompile(`\.(?:T|F) "([a-z_.]+)"|"((?:error|notice|signin|signup|account|admin|forbidden|problem|nav|field|footer)\.[a-z_]+)"`)
 	files, _ := fs.Glob(templateFiles, "templates/*.html")
 	var sources []string
 	for _, f := range files {
 		b, _ := fs.ReadFile(templateFiles, f)
 		sources = append(sources, string(b))
 	}
-	for _, f := range []string{"pages.go", "handlers.go"} {
+	for _, f := range []string{"pages.go", "handlers.go", "admin.go"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -67,7 +67,7 @@ func TestCatalogueComplete(t *testing.T) {
 			t.Errorf("error code %s has no words", code)
 		}
 	}
-	for _, key := range notices {
+	for _, key := range slices.Concat(slices.Collect(maps.Values(notices)), slices.Collect(maps.Values(adminNotices))) {
 		if !all[key] {
 			t.Errorf("notice %q has no words", key)
 		}

@@ -1,6 +1,17 @@
 // Package pages serves Gatehouse's HTML pages under /auth/: sign in, sign
-// up, sign out and the account page (password, logins), for browsers,
-// working without JavaScript.
+// up, sign out and the account page (password, logins), and the admin
+// pages under /auth/admin/, for browsers, working without JavaScript.
+//
+// The admin pages are for users:admin (gatehouse.PermUsersAdmin): find
+// users by the start of their email, and on one user's page see their
+// roles, state, live logins and recent audit events, disable or enable
+// them, set their roles and sign them out everywhere; and for audit:read
+// (gatehouse.PermAuditRead): the audit log, by user and by type. They
+// check the same permissions as the JSON API's admin endpoints, act
+// through the same Service methods with the admin named in the audit
+// events (httpapi.Config.Actor), and answer a signed-in user without the
+// permission with a 403 page. The nav links to them only for a user who
+// may use them.
 //
 // Like httpapi, it is a face and holds no rule of its own: every action
 // goes through the same gatehouse.Service methods as the JSON API, so
@@ -20,6 +31,7 @@
 //
 // Later pages have their places: recovery and email verification beside
 // sign-in (the "signin-extra" block), second factors, passkeys, email and
-// apps with access on the account page (the "account-extra" block), and
-// the admin pages under /auth/admin/ (the nav in layout.html).
+// apps with access on the account page (the "account-extra" block), and a
+// user's second factors and "send a reset email" on their admin page (the
+// "admin-user-extra" block).
 package pages

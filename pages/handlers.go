@@ -11,7 +11,7 @@ import (
 // signinForm renders the sign-in page with status.
 func (h *Handler) signinForm(w http.ResponseWriter, r *http.Request, status int, p *page) {
 	if cur, err := h.principal(r); err == nil {
-		p.User = &cur.User
+		p.signedIn(cur)
 	}
 	if p.Form.RD != "" {
 		if u, err := url.Parse(p.Form.RD); err == nil && u.Host != "" {
@@ -138,9 +138,7 @@ var notices = map[string]string{
 
 func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) {
 	p := h.newPage(r, "account.title")
-	if key, ok := notices[r.URL.Query().Get("notice")]; ok {
-		p.Notice = p.L.T(key)
-	}
+	p.notice(r, notices)
 	h.account(w, r, http.StatusOK, p)
 }
 
@@ -148,7 +146,7 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) {
 // status; an error listing the logins replaces the page.
 func (h *Handler) account(w http.ResponseWriter, r *http.Request, status int, p *page) {
 	pr, _ := gatehouse.FromContext(r.Context())
-	p.User = &pr.User
+	p.signedIn(pr)
 	logins, err := h.svc.Sessions(r.Context(), pr)
 	if err != nil {
 		pg := h.newPage(r, "error.title")
@@ -172,19 +170,12 @@ func (h *Handler) account(w http.ResponseWriter, r *http.Request, status int, p 
 	h.render(w, r, status, "account", p)
 }
 
-// accountAction runs one POST of the account page: the cross-origin rule
-// and the form first, then do; an error re-renders the account page with
-// its message and status.
+// accountAction runs one POST of the account page (see formAction) for
+// the principal; an error re-renders the account page with its message
+// and status.
 func (h *Handler) accountAction(w http.ResponseWriter, r *http.Request, do func(pr gatehouse.Principal, c gatehouse.Client) error) bool {
-	err := h.crossOrigin(r)
-	if err == nil {
-		err = parseForm(w, r)
-	}
-	if err == nil {
-		pr, _ := gatehouse.FromContext(r.Context())
-		err = do(pr, h.cfg.API.Client(r))
-	}
-	if err != nil {
+	pr, _ := gatehouse.FromContext(r.Context())
+	if err := h.formAction(w, r, func() error { return do(pr, h.cfg.API.Client(r)) }); err != nil {
 		p := h.newPage(r, "account.title")
 		h.account(w, r, h.fail(w, r, p, err), p)
 		return false

@@ -66,6 +66,8 @@ const (
 	signoutPath = "/auth/signout"
 	accountPath = "/auth/account"
 	stylePath   = "/auth/static/style.css"
+	adminPath   = "/auth/admin/"
+	auditPath   = "/auth/admin/audit"
 )
 
 // New returns the pages. It fails when the Issuer is not an http(s) URL
@@ -121,9 +123,18 @@ func (h *Handler) routes() *http.ServeMux {
 	route(accountPath+"/password", map[string]http.HandlerFunc{"POST": h.loggedIn(h.changePassword)})
 	route(accountPath+"/logins/signout", map[string]http.HandlerFunc{"POST": h.loggedIn(h.signoutOne)})
 	route(accountPath+"/logins/signout-others", map[string]http.HandlerFunc{"POST": h.loggedIn(h.signoutOthers)})
+	admin, audit := h.permitted(gatehouse.PermUsersAdmin), h.permitted(gatehouse.PermAuditRead)
+	route(adminPath+"{$}", map[string]http.HandlerFunc{"GET": admin(h.adminUsers)})
+	route(adminPath+"users/{id}", map[string]http.HandlerFunc{"GET": admin(h.adminUserPage)})
+	route(adminPath+"users/{id}/disable", map[string]http.HandlerFunc{"POST": admin(h.adminDisable)})
+	route(adminPath+"users/{id}/enable", map[string]http.HandlerFunc{"POST": admin(h.adminEnable)})
+	route(adminPath+"users/{id}/roles", map[string]http.HandlerFunc{"POST": admin(h.adminSetRoles)})
+	route(adminPath+"users/{id}/signout", map[string]http.HandlerFunc{"POST": admin(h.adminSignout)})
+	route(auditPath, map[string]http.HandlerFunc{"GET": audit(h.adminAudit)})
 	// Later: /auth/recover, /auth/reset, /auth/verify-email (email),
 	// /auth/factors (second factors, passkeys), /auth/consent (OpenID
-	// Connect), /auth/admin/ (users:admin, audit:read).
+	// Connect), and on a user's admin page, their second factors and
+	// "send a reset email".
 	route(stylePath, map[string]http.HandlerFunc{"GET": h.style})
 	mux.HandleFunc("GET /auth/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, accountPath, http.StatusSeeOther)
@@ -187,10 +198,29 @@ type page struct {
 	Signup        bool // the sign-up page exists
 	ReturnHost    string
 
+	// CanAdmin and CanAudit show the nav's links to the admin pages.
+	CanAdmin, CanAudit bool
+
 	Logins     []loginRow
 	LoginsHTML template.HTML // Logins, written by loginsHTML
 	Permission string
 	SwitchURL  string
+	Admin      *adminView // the admin pages'
+}
+
+// signedIn puts who is signed in on the page, and the links of the nav
+// they may follow.
+func (p *page) signedIn(pr gatehouse.Principal) {
+	p.User = &pr.User
+	p.CanAdmin = pr.Can(gatehouse.PermUsersAdmin)
+	p.CanAudit = pr.Can(gatehouse.PermAuditRead)
+}
+
+// notice shows the words of the request's ?notice= when list has it.
+func (p *page) notice(r *http.Request, list map[string]string) {
+	if key, ok := list[r.URL.Query().Get("notice")]; ok {
+		p.Notice = p.L.T(key)
+	}
 }
 
 // form is what the person typed, passwords excepted.
@@ -283,6 +313,19 @@ func errorMessage(m messages, code gatehouse.Code) string {
 	return m.T(key)
 }
 
+// formAction runs the action of a POST: the cross-origin rule and the
+// form first, then do. It returns the first error.
+func (h *Handler) formAction(w http.ResponseWriter, r *http.Request, do func() error) error {
+	err := h.crossOrigin(r)
+	if err == nil {
+		err = parseForm(w, r)
+	}
+	if err == nil {
+		err = do()
+	}
+	return err
+}
+
 // crossOrigin is the error of a POST that http.CrossOriginProtection
 // refuses: the JSON API's, 403 cross_origin.
 func (h *Handler) crossOrigin(r *http.Request) error {
@@ -313,6 +356,25 @@ func (h *Handler) principal(r *http.Request) (gatehouse.Principal, error) {
 		return gatehouse.Principal{}, gatehouse.Errorf(gatehouse.CodeUnauthenticated, "sign in first")
 	}
 	return h.svc.AuthenticateSession(r.Context(), secret)
+}
+
+// permitted returns loggedIn for the handlers it wraps, which then
+// refuses a principal without perm with the 403 page, as the JSON API
+// refuses them with 403 forbidden.
+func (h *Handler) permitted(perm string) func(http.HandlerFunc) http.HandlerFunc {
+	return func(next http.HandlerFunc) http.HandlerFunc {
+		return h.loggedIn(func(w http.ResponseWriter, r *http.Request) {
+			pr, _ := gatehouse.FromContext(r.Context())
+			if !pr.Can(perm) {
+				p := h.newPage(r, "forbidden.title")
+				p.signedIn(pr)
+				p.Error = p.L.F("forbidden.missing", perm)
+				h.render(w, r, httpapi.Status(gatehouse.CodeForbidden), "problem", p)
+				return
+			}
+			next(w, r)
+		})
+	}
 }
 
 // loggedIn lets a request through with a valid session, its principal in
@@ -360,12 +422,12 @@ func parseTemplates() (map[string]*template.Template, error) {
 		// minPassword is the shortest password the policy accepts.
 		"minPassword": func() int { return password.MinLength },
 	}
-	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
+	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/admin_events.html")
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]*template.Template{}
-	for _, name := range []string{"signin", "signup", "account", "forbidden", "problem"} {
+	for _, name := range []string{"signin", "signup", "account", "forbidden", "problem", "admin_users", "admin_user", "admin_audit"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFiles, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
