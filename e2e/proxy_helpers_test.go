@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"io"
 	"net"
 	"net/http"
@@ -96,6 +97,14 @@ func renderConfig(t *testing.T, template, dir string, values map[string]string) 
 // (master and workers) is stopped, so nothing is left running.
 func startProxy(t *testing.T, name string, env []string, url string, args ...string) {
 	t.Helper()
+	startProxyClient(t, name, env, http.DefaultClient, url, args...)
+}
+
+// startProxyClient is startProxy asking url with client, for a proxy that
+// only a client of its own reaches (names that do not resolve, a test
+// certificate).
+func startProxyClient(t *testing.T, name string, env []string, client *http.Client, url string, args ...string) {
+	t.Helper()
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -127,7 +136,7 @@ func startProxy(t *testing.T, name string, env []string, url string, args ...str
 	})
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		res, err := http.Get(url)
+		res, err := client.Get(url)
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
@@ -148,19 +157,32 @@ func startProxy(t *testing.T, name string, env []string, url string, args ...str
 
 // appHit is what the protected app received in one request.
 type appHit struct {
+	App    string              `json:"app,omitempty"` // the app's name, when it has one
 	Method string              `json:"method"`
 	Path   string              `json:"path"`
+	Query  string              `json:"query"` // the raw query, as the browser sent it
 	Body   string              `json:"body"`
 	Header map[string][]string `json:"header"` // the X-Gatehouse-* headers only
 }
 
 // app is the protected upstream: it records every request that reaches it
-// and echoes the X-Gatehouse-* headers it got back as JSON.
+// and echoes the X-Gatehouse-* headers it got back as JSON, inside a small
+// HTML page for a browser (Accept: text/html).
 type protectedApp struct {
 	addr string
+	name string // shown on its page; set before the first request
 	mu   sync.Mutex
 	hits []appHit
 }
+
+// appPage is the protected app's page for a browser: the request as JSON
+// in #hit, for the test to read.
+var appPage = template.Must(template.New("app").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.App}}</title></head>
+<body><h1>{{.App}}: signed in as {{.Email}}</h1>
+<p>What the proxy let through:</p>
+<pre id="hit" style="white-space: pre-wrap">{{.JSON}}</pre></body></html>
+`))
 
 func startProtectedApp(t *testing.T) *protectedApp {
 	t.Helper()
@@ -183,7 +205,7 @@ func startProtectedApp(t *testing.T) *protectedApp {
 
 func (a *protectedApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
-	s := appHit{Method: r.Method, Path: r.URL.Path, Body: string(body), Header: map[string][]string{}}
+	s := appHit{App: a.name, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body), Header: map[string][]string{}}
 	for k, v := range r.Header {
 		if strings.HasPrefix(strings.ToLower(k), "x-gatehouse") {
 			s.Header[k] = v
@@ -192,6 +214,16 @@ func (a *protectedApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	a.hits = append(a.hits, s)
 	a.mu.Unlock()
+	if strings.Contains(r.Header.Get("Accept"), "text/html") {
+		var js strings.Builder
+		enc := json.NewEncoder(&js)
+		enc.SetEscapeHTML(false) // the template escapes; keep & readable
+		enc.SetIndent("", "  ")
+		enc.Encode(s)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		appPage.Execute(w, struct{ App, Email, JSON string }{a.name, r.Header.Get("X-Gatehouse-Email"), js.String()})
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(s)
 }

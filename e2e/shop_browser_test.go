@@ -108,8 +108,8 @@ func newAccount(t *testing.T, s *server, email string) string {
 
 // newBrowser starts a headless Chromium that lives until the test ends or
 // shopTestTimeout passes, whichever comes first: a test that hangs fails
-// within the minute.
-func newBrowser(t *testing.T) context.Context {
+// within the minute. extra adds to the options (more flags).
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	exe := needChromium(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -127,6 +127,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 1000),
 	)
+	opts = append(opts, extra...)
 	timeout, cancelTimeout := context.WithTimeout(context.Background(), shopTestTimeout)
 	actx, cancelAlloc := chromedp.NewExecAllocator(timeout, opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
@@ -140,10 +141,11 @@ func newBrowser(t *testing.T) context.Context {
 // tab is one tab in a browser context of its own: its own cookies and
 // storage, like another person's browser.
 type tab struct {
-	t    *testing.T
-	ctx  context.Context
-	base string
-	name string
+	t       *testing.T
+	ctx     context.Context
+	browser context.Context // the browser the tab's context belongs to
+	base    string
+	name    string
 }
 
 func openTab(t *testing.T, browser context.Context, base, name string) *tab {
@@ -153,7 +155,7 @@ func openTab(t *testing.T, browser context.Context, base, name string) *tab {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("opening a browser context: %v", err)
 	}
-	return &tab{t: t, ctx: ctx, base: base, name: name}
+	return &tab{t: t, ctx: ctx, browser: browser, base: base, name: name}
 }
 
 // sibling opens another tab in the same browser context: the same cookies
@@ -165,7 +167,7 @@ func (b *tab) sibling(name string) *tab {
 	if err := chromedp.Do(ctx); err != nil {
 		b.t.Fatalf("opening a tab: %v", err)
 	}
-	return &tab{t: b.t, ctx: ctx, base: b.base, name: name}
+	return &tab{t: b.t, ctx: ctx, browser: b.browser, base: b.base, name: name}
 }
 
 // do runs steps, each bounded to stepTimeout.
