@@ -167,6 +167,45 @@ func testBrowserSubdomains(t *testing.T, name, config string, cert testCertifica
 	if ct := res.Header.Get("Content-Type"); res.StatusCode != 401 || !strings.HasPrefix(ct, "application/problem+json") {
 		t.Errorf("%s: an API client without a login got %d %q, want 401 problem details", name, res.StatusCode, ct)
 	}
+	// The cookie of a sign-in at auth.example.test opens app1, which is
+	// told Gatehouse's identity and nothing the client sent under those
+	// names.
+	login, _ := http.NewRequest("POST", auth+"/v1/login", strings.NewReader(
+		fmt.Sprintf(`{"email":%s,"password":%s,"mode":"session"}`, jsonString(ada.email), jsonString(shopPassword))))
+	login.Header.Set("Content-Type", "application/json")
+	login.Header.Set("Origin", auth)
+	if res, err = client.Do(login); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var cookie string
+	for _, c := range res.Cookies() {
+		if c.Name == "__Secure-gatehouse" {
+			cookie = c.Name + "=" + c.Value
+		}
+	}
+	if res.StatusCode != 200 || cookie == "" {
+		t.Fatalf("%s: signing in at %s: %d, Set-Cookie %q", name, auth, res.StatusCode, res.Header.Values("Set-Cookie"))
+	}
+	req, _ := http.NewRequest("GET", url1, nil)
+	req.Header["Cookie"] = []string{cookie}
+	req.Header["X-Gatehouse-User"] = []string{"forged-id"}
+	req.Header["x-gatehouse-email"] = []string{"root@example.com"}
+	req.Header["X-Gatehouse-Roles"] = []string{"admin"}
+	if res, err = client.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if hits := app1.take(); res.StatusCode != 200 || len(hits) != 1 {
+		t.Errorf("%s: GET app1 with the cookie = %d, app reached %d times; want 200 and once", name, res.StatusCode, len(hits))
+	} else {
+		want := map[string]string{"X-Gatehouse-User": ada.id, "X-Gatehouse-Email": ada.email, "X-Gatehouse-Roles": "customer"}
+		for k, v := range want {
+			if got := hits[0].Header[k]; len(got) != 1 || got[0] != v {
+				t.Errorf("%s: app1 was told %s %q, want exactly %q", name, k, got, v)
+			}
+		}
+	}
 
 	browser := newBrowser(t,
 		chromedp.Flag("host-resolver-rules", "MAP *.example.test 127.0.0.1"),
