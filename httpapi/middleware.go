@@ -67,34 +67,52 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// logRequests logs one line per request: method, path, status, duration.
-// It never logs headers, bodies or query strings, which may hold secrets.
-// A successful read (GET or HEAD below 400, such as every /v1/verify a
-// proxy makes) is logged at debug level, so that the hot path writes no
-// log line by default; changes, refusals and failures are logged at info,
-// server errors at warn. It also sets the headers every response shares.
+// LogRequests returns the request log and metrics middleware that the
+// JSON API and the pages share: one log line per request (method, path,
+// status, duration), and onRequest, when not nil, told the route pattern
+// the mux matched ("GET /v1/me", "GET /auth/account"), the status and the
+// duration. It never logs headers (the cookie), bodies (forms, passwords)
+// or query strings (return URLs, tokens), which may hold secrets. A
+// successful read (GET or HEAD below 400, such as every /v1/verify a proxy
+// makes) is logged at debug level, so that the hot path writes no log
+// line by default; changes, refusals and failures are logged at info,
+// server errors at warn. Put it outside the mux whose pattern should be
+// the route: the mux sets it on the request.
+func LogRequests(log *slog.Logger, onRequest func(route string, status int, d time.Duration)) func(http.Handler) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			sw := &statusWriter{ResponseWriter: w}
+			next.ServeHTTP(sw, r)
+			if sw.status == 0 {
+				sw.status = http.StatusOK
+			}
+			d := time.Since(start)
+			if level := levelFor(r.Method, sw.status); log.Enabled(r.Context(), level) {
+				log.LogAttrs(r.Context(), level, "request",
+					slog.String("method", r.Method), slog.String("path", r.URL.Path),
+					slog.Int("status", sw.status), slog.Duration("duration", d))
+			}
+			if onRequest != nil {
+				onRequest(r.Pattern, sw.status, d) // the mux set the pattern
+			}
+		})
+	}
+}
+
+// logRequests is LogRequests with the headers every API response shares.
 func (s *Server) logRequests(next http.Handler) http.Handler {
+	logged := LogRequests(s.log, s.cfg.OnRequest)(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
 		h := w.Header()
 		h["X-Content-Type-Options"] = nosniff
 		if strings.HasPrefix(r.URL.Path, "/v1/") {
 			h["Cache-Control"] = noStore
 		}
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		if sw.status == 0 {
-			sw.status = http.StatusOK
-		}
-		d := time.Since(start)
-		if level := levelFor(r.Method, sw.status); s.log.Enabled(r.Context(), level) {
-			s.log.LogAttrs(r.Context(), level, "request",
-				slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.Int("status", sw.status), slog.Duration("duration", d))
-		}
-		if s.cfg.OnRequest != nil {
-			s.cfg.OnRequest(r.Pattern, sw.status, d) // the mux set the pattern
-		}
+		logged.ServeHTTP(w, r)
 	})
 }
 
@@ -210,7 +228,7 @@ func (cfg Config) trusted(a netip.Addr) bool {
 	return false
 }
 
-// levelFor is the level of a request's log line: see logRequests.
+// levelFor is the level of a request's log line: see LogRequests.
 func levelFor(method string, status int) slog.Level {
 	switch {
 	case status >= 500:

@@ -23,7 +23,8 @@ type Config struct {
 	// Metrics, when set, is served at GET /metrics.
 	Metrics http.Handler
 	// OnRequest, when set, is told of every request: its route pattern
-	// ("GET /v1/me"), status and duration.
+	// ("GET /v1/me"), status and duration. The pages, given this Config,
+	// tell it of theirs too ("GET /auth/account"): see LogRequests.
 	OnRequest func(route string, status int, d time.Duration)
 	// SignInURL, when set, is the sign-in page (<issuer>/auth/signin):
 	// GET /v1/verify?redirect=true sends a browser navigation without a
