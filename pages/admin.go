@@ -30,7 +30,7 @@ type adminView struct {
 	// and recent audit events, and the link to all their events.
 	Target   userRow
 	Roles    []roleBox
-	Logins   []loginRow
+	Logins   []adminLoginRow
 	Events   []eventRow
 	AuditURL string
 
@@ -50,6 +50,12 @@ type userRow struct {
 type roleBox struct {
 	Name    string
 	Checked bool
+}
+
+// adminLoginRow is one login on a user's admin page.
+type adminLoginRow struct {
+	Device, IP, LastSeen, LastSeenISO string
+	Token                             bool
 }
 
 // eventRow is one audit event as the admin pages show it.
@@ -159,8 +165,8 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, status int, 
 		v.Roles = append(v.Roles, roleBox{Name: name, Checked: slices.Contains(u.Roles, name)})
 	}
 	for _, l := range logins {
-		row := loginRow{
-			ID: l.ID, Device: l.Device, IP: l.IP, LastSeen: shownTime(l.LastSeenAt), LastSeenISO: isoTime(l.LastSeenAt),
+		row := adminLoginRow{
+			Device: l.Device, IP: l.IP, LastSeen: shownTime(l.LastSeenAt), LastSeenISO: isoTime(l.LastSeenAt),
 			Token: l.Mode == gatehouse.ModeToken,
 		}
 		if row.Device == "" {

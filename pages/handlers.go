@@ -50,7 +50,9 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 	email, pw := r.PostForm.Get("email"), r.PostForm.Get("password")
 	p.Form = form{Email: email, Remember: r.PostForm.Get("remember") != "", RD: h.checkedRD(r.PostForm.Get("rd"))}
 	if email == "" || pw == "" {
-		h.signinForm(w, r, h.fail(w, r, p, gatehouse.Errorf(gatehouse.CodeInvalidRequest, "email and password are required")), p)
+		err := gatehouse.Errorf(gatehouse.CodeInvalidRequest, "email and password are required")
+		p.Invalid = invalidField(err, r.PostForm, signinFields, "email", "password")
+		h.signinForm(w, r, h.fail(w, r, p, err), p)
 		return
 	}
 	client := h.cfg.API.Client(r)
@@ -58,6 +60,7 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 		Email: email, Password: pw, Mode: gatehouse.ModeSession, Remember: p.Form.Remember, Client: client,
 	})
 	if err != nil {
+		p.Invalid = invalidField(err, r.PostForm, signinFields, "email", "password")
 		h.signinForm(w, r, h.fail(w, r, p, err), p)
 		return
 	}
@@ -91,11 +94,14 @@ func (h *Handler) signup(w http.ResponseWriter, r *http.Request) {
 	email, pw := r.PostForm.Get("email"), r.PostForm.Get("password")
 	p.Form = form{Email: email, RD: h.checkedRD(r.PostForm.Get("rd"))}
 	if email == "" || pw == "" {
-		h.render(w, r, h.fail(w, r, p, gatehouse.Errorf(gatehouse.CodeInvalidRequest, "email and password are required")), "signup", p)
+		err := gatehouse.Errorf(gatehouse.CodeInvalidRequest, "email and password are required")
+		p.Invalid = invalidField(err, r.PostForm, signupFields, "email", "password")
+		h.render(w, r, h.fail(w, r, p, err), "signup", p)
 		return
 	}
 	client := h.cfg.API.Client(r)
 	if _, err := h.svc.Register(r.Context(), email, pw, client); err != nil {
+		p.Invalid = invalidField(err, r.PostForm, signupFields, "email", "password")
 		h.render(w, r, h.fail(w, r, p, err), "signup", p)
 		return
 	}
@@ -128,6 +134,31 @@ func (h *Handler) signout(w http.ResponseWriter, r *http.Request) {
 	h.seeOther(w, signinPath)
 }
 
+// The fields that error codes are about, by form: see invalidField.
+var (
+	signinFields   = map[gatehouse.Code]string{gatehouse.CodeInvalidCredentials: "password"}
+	signupFields   = map[gatehouse.Code]string{gatehouse.CodeInvalidEmail: "email", gatehouse.CodeEmailTaken: "email", gatehouse.CodeWeakPassword: "password"}
+	passwordFields = map[gatehouse.Code]string{gatehouse.CodeInvalidCredentials: "current_password", gatehouse.CodeWeakPassword: "new_password"}
+)
+
+// invalidField is the name of the form field that err is about, or "":
+// for invalid_request the first of required left empty, else the field
+// byCode gives err's code. The page marks that field (aria-invalid,
+// described by the message) and puts the focus on it (autofocus), which
+// works without script.
+func invalidField(err error, form url.Values, byCode map[gatehouse.Code]string, required ...string) string {
+	code := gatehouse.ErrorCode(err)
+	if code == gatehouse.CodeInvalidRequest {
+		for _, f := range required {
+			if form.Get(f) == "" {
+				return f
+			}
+		}
+		return ""
+	}
+	return byCode[code]
+}
+
 // notices are the messages a finished action may ask the account page to
 // show (?notice=), and only these.
 var notices = map[string]string{
@@ -153,30 +184,27 @@ func (h *Handler) account(w http.ResponseWriter, r *http.Request, status int, p 
 		h.render(w, r, h.fail(w, r, pg, err), "problem", pg)
 		return
 	}
-	p.Logins = make([]loginRow, 0, len(logins))
-	for _, l := range logins {
-		row := loginRow{
-			ID: l.ID, Device: l.Device, IP: l.IP, LastSeen: shownTime(l.LastSeenAt), Created: shownTime(l.CreatedAt),
-			LastSeenISO: isoTime(l.LastSeenAt), CreatedISO: isoTime(l.CreatedAt),
+	p.Logins = make([]loginRow, len(logins))
+	for i, l := range logins {
+		p.Logins[i] = loginRow{
+			ID: l.ID, Device: l.Device, IP: l.IP, LastSeenAt: l.LastSeenAt, CreatedAt: l.CreatedAt,
 			Current: l.ID == pr.Login.ID, Token: l.Mode == gatehouse.ModeToken,
 		}
-		if row.Device == "" {
-			row.Device = p.L.T("account.device_unknown")
-		}
-		row.SignoutLabel = p.L.F("account.signout_one_aria", row.Device, row.LastSeen)
-		p.Logins = append(p.Logins, row)
 	}
+	p.OtherLogins = len(logins) > 1
 	p.LoginsHTML = loginsHTML(p.L, p.Logins)
 	h.render(w, r, status, "account", p)
 }
 
 // accountAction runs one POST of the account page (see formAction) for
 // the principal; an error re-renders the account page with its message
-// and status.
-func (h *Handler) accountAction(w http.ResponseWriter, r *http.Request, do func(pr gatehouse.Principal, c gatehouse.Client) error) bool {
+// and status, and the field it is about (fields, required: see
+// invalidField) marked.
+func (h *Handler) accountAction(w http.ResponseWriter, r *http.Request, fields map[gatehouse.Code]string, required []string, do func(pr gatehouse.Principal, c gatehouse.Client) error) bool {
 	pr, _ := gatehouse.FromContext(r.Context())
 	if err := h.formAction(w, r, func() error { return do(pr, h.cfg.API.Client(r)) }); err != nil {
 		p := h.newPage(r, "account.title")
+		p.Invalid = invalidField(err, r.PostForm, fields, required...)
 		h.account(w, r, h.fail(w, r, p, err), p)
 		return false
 	}
@@ -186,7 +214,7 @@ func (h *Handler) accountAction(w http.ResponseWriter, r *http.Request, do func(
 // changePassword changes the password with Service.ChangePassword, which
 // ends every other login; this one stays.
 func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
-	ok := h.accountAction(w, r, func(pr gatehouse.Principal, c gatehouse.Client) error {
+	ok := h.accountAction(w, r, passwordFields, []string{"current_password", "new_password"}, func(pr gatehouse.Principal, c gatehouse.Client) error {
 		cur, next := r.PostForm.Get("current_password"), r.PostForm.Get("new_password")
 		if cur == "" || next == "" {
 			return gatehouse.Errorf(gatehouse.CodeInvalidRequest, "both passwords are required")
@@ -202,7 +230,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
 // clears the cookie and goes to the sign-in page.
 func (h *Handler) signoutOne(w http.ResponseWriter, r *http.Request) {
 	var self bool
-	ok := h.accountAction(w, r, func(pr gatehouse.Principal, c gatehouse.Client) error {
+	ok := h.accountAction(w, r, nil, nil, func(pr gatehouse.Principal, c gatehouse.Client) error {
 		id := r.PostForm.Get("id")
 		if id == "" {
 			return gatehouse.Errorf(gatehouse.CodeInvalidRequest, "id is required")
@@ -221,7 +249,7 @@ func (h *Handler) signoutOne(w http.ResponseWriter, r *http.Request) {
 
 // signoutOthers ends every other login with Service.RevokeSessions.
 func (h *Handler) signoutOthers(w http.ResponseWriter, r *http.Request) {
-	ok := h.accountAction(w, r, func(pr gatehouse.Principal, c gatehouse.Client) error {
+	ok := h.accountAction(w, r, nil, nil, func(pr gatehouse.Principal, c gatehouse.Client) error {
 		return h.svc.RevokeSessions(r.Context(), pr, true, c)
 	})
 	if ok {

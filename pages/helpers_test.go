@@ -34,6 +34,7 @@ type env struct {
 type options struct {
 	svc   gatehouse.Config
 	pages pages.Config
+	log   *slog.Logger // nil: discarded
 }
 
 // newEnv serves the API and the pages as serve does (the pages under
@@ -62,7 +63,10 @@ func newEnv(t testing.TB, opt options) *env {
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 
-	log := slog.New(slog.DiscardHandler)
+	log := opt.log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	pc := opt.pages
 	pc.Issuer = srv.URL
 	pg, err := pages.New(svc, log, pc)

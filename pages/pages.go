@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +35,15 @@ type Config struct {
 	RedirectDomains []string
 	// BrandName is the product name on the pages; "" means "Gatehouse".
 	BrandName string
+	// BrandLogo, when set, is an image shown beside BrandName on every
+	// page, served at /auth/static/logo: PNG, JPEG, WebP or SVG, at most
+	// MaxLogoBytes (see CheckLogo).
+	BrandLogo []byte
+	// BrandColor, when set, is the pages' accent colour, "#RRGGBB": the
+	// buttons' background, with white or black text on it, whichever is
+	// readable, and the links' colour, darkened as much as it needs to be
+	// readable on the page (WCAG AA, 4.5:1). "" keeps the default blue.
+	BrandColor string
 	// NoSignup removes the sign-up page (404), as serve --no-signup
 	// refuses sign-up in the Service.
 	NoSignup bool
@@ -49,8 +59,14 @@ type Handler struct {
 	origin  *http.CrossOriginProtection
 	returns *gatehouse.ReturnURLs
 	csp     []string // the Content-Security-Policy of every page
-	tmpl    map[string]*template.Template
-	mux     *http.ServeMux
+	// tmpl holds the templates of each language, by language then name,
+	// with the catalogue's fixed words already in place: see
+	// parseTemplates.
+	tmpl     map[string]map[string]*template.Template
+	style    []byte // style.css, then the brand colour's rule
+	logo     []byte // Config.BrandLogo
+	logoType string
+	handler  http.Handler
 }
 
 //go:embed templates/*.html
@@ -70,8 +86,9 @@ const (
 	auditPath   = "/auth/admin/audit"
 )
 
-// New returns the pages. It fails when the Issuer is not an http(s) URL
-// or a RedirectDomains entry is not a host name.
+// New returns the pages. It fails when the Issuer is not an http(s) URL,
+// a RedirectDomains entry is not a host name, or the BrandLogo or
+// BrandColor is refused (see CheckLogo and CheckColor).
 func New(svc *gatehouse.Service, logger *slog.Logger, cfg Config) (*Handler, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -93,15 +110,45 @@ func New(svc *gatehouse.Service, logger *slog.Logger, cfg Config) (*Handler, err
 		csp: []string{"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' " +
 			strings.Join(returns.Origins(), " ") + "; frame-ancestors 'none'; base-uri 'none'"},
 	}
-	if h.tmpl, err = parseTemplates(); err != nil {
+	if err := h.brand(); err != nil {
 		return nil, err
 	}
-	h.mux = h.routes()
+	if h.tmpl, err = parseTemplates(cfg.BrandName); err != nil {
+		return nil, err
+	}
+	// The same request log and metrics as the JSON API's, outside the
+	// mux so that the route is its pattern.
+	h.handler = httpapi.LogRequests(logger, cfg.API.OnRequest)(h.routes())
 	return h, nil
 }
 
+// brand checks the brand's logo and colour and makes the stylesheet.
+func (h *Handler) brand() error {
+	h.style = style
+	if h.cfg.BrandColor != "" {
+		c, err := parseColor(h.cfg.BrandColor)
+		if err != nil {
+			return fmt.Errorf("brand colour: %w", err)
+		}
+		css, link := brandStyle(c)
+		if link != c {
+			h.log.Info("the brand colour is too light for text on the pages: links use a darker shade",
+				"color", c.String(), "links", link.String())
+		}
+		h.style = append(append([]byte{}, style...), css...)
+	}
+	if h.cfg.BrandLogo != nil {
+		ct, err := CheckLogo(h.cfg.BrandLogo)
+		if err != nil {
+			return fmt.Errorf("brand logo: %w", err)
+		}
+		h.logo, h.logoType = h.cfg.BrandLogo, ct
+	}
+	return nil
+}
+
 // ServeHTTP serves the pages.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.handler.ServeHTTP(w, r) }
 
 func (h *Handler) routes() *http.ServeMux {
 	mux := http.NewServeMux()
@@ -135,13 +182,18 @@ func (h *Handler) routes() *http.ServeMux {
 	// /auth/factors (second factors, passkeys), /auth/consent (OpenID
 	// Connect), and on a user's admin page, their second factors and
 	// "send a reset email".
-	route(stylePath, map[string]http.HandlerFunc{"GET": h.style})
+	route(stylePath, map[string]http.HandlerFunc{"GET": h.serveStyle})
+	if h.logo != nil {
+		route(logoPath, map[string]http.HandlerFunc{"GET": h.serveLogo})
+	}
 	mux.HandleFunc("GET /auth/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, accountPath, http.StatusSeeOther)
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	notFound := func(w http.ResponseWriter, r *http.Request) {
 		h.problem(w, r, http.StatusNotFound, "problem.not_found")
-	})
+	}
+	mux.HandleFunc("/auth/", notFound) // the route of a page that is not there
+	mux.HandleFunc("/", notFound)
 	return mux
 }
 
@@ -153,6 +205,9 @@ var (
 	htmlType    = []string{"text/html; charset=utf-8"}
 	cssType     = []string{"text/css; charset=utf-8"}
 	styleMaxAge = []string{"public, max-age=3600"}
+	// logoCSP keeps an SVG logo opened on its own from running script or
+	// fetching anything; as an <img> a browser runs none anyway.
+	logoCSP = []string{"default-src 'none'; style-src 'unsafe-inline'; sandbox"}
 )
 
 // setHeaders sets the headers of every page: see the package comment.
@@ -173,12 +228,21 @@ var style = func() []byte {
 	return b
 }()
 
-func (h *Handler) style(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) serveStyle(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
 	hd["Content-Type"] = cssType
 	hd["Cache-Control"] = styleMaxAge
 	hd["X-Content-Type-Options"] = nosniff
-	w.Write(style)
+	w.Write(h.style)
+}
+
+func (h *Handler) serveLogo(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Type", h.logoType)
+	hd["Cache-Control"] = styleMaxAge
+	hd["X-Content-Type-Options"] = nosniff
+	hd["Content-Security-Policy"] = logoCSP
+	w.Write(h.logo)
 }
 
 // page is what every template is given.
@@ -186,6 +250,7 @@ type page struct {
 	L     messages
 	Lang  string
 	Brand string
+	Logo  bool   // the brand has a logo, at /auth/static/logo
 	Title string // a catalogue key
 	// Base is what the page's own links start with: "" on Gatehouse's
 	// origin, the issuer on a page served through a proxy (Forbidden).
@@ -194,18 +259,21 @@ type page struct {
 	User *gatehouse.User
 	// Error is the message of a refused form; Notice that of a done one.
 	Error, Notice string
-	Form          form
-	Signup        bool // the sign-up page exists
-	ReturnHost    string
+	// Invalid is the name of the field Error is about, or "".
+	Invalid    string
+	Form       form
+	Signup     bool // the sign-up page exists
+	ReturnHost string
 
 	// CanAdmin and CanAudit show the nav's links to the admin pages.
 	CanAdmin, CanAudit bool
 
-	Logins     []loginRow
-	LoginsHTML template.HTML // Logins, written by loginsHTML
-	Permission string
-	SwitchURL  string
-	Admin      *adminView // the admin pages'
+	Logins      []loginRow
+	OtherLogins bool          // Logins has others than this one
+	LoginsHTML  template.HTML // Logins, written by loginsHTML
+	Permission  string
+	SwitchURL   string
+	Admin       *adminView // the admin pages'
 }
 
 // signedIn puts who is signed in on the page, and the links of the nav
@@ -230,25 +298,9 @@ type form struct {
 	RD       string // the checked return URL, or ""
 }
 
-// loginRow is one login of the account page, its words made in Go
-// rather than in the template: a list of many logins renders fast.
-type loginRow struct {
-	ID, Device, IP    string
-	LastSeen, Created string // shown
-	LastSeenISO       string // <time datetime>
-	CreatedISO        string
-	SignoutLabel      string // the sign-out button's accessible name
-	Current, Token    bool
-}
-
-// shownTime and isoTime are how the pages write a time: the same in every
-// language, in UTC.
-func shownTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
-func isoTime(t time.Time) string   { return t.UTC().Format(time.RFC3339) }
-
 func (h *Handler) newPage(r *http.Request, title string) *page {
 	lang := pickLanguage(r.Header.Get("Accept-Language"))
-	return &page{L: catalogue[lang], Lang: lang, Brand: h.cfg.BrandName, Title: title, Signup: !h.cfg.NoSignup}
+	return &page{L: catalogue[lang], Lang: lang, Brand: h.cfg.BrandName, Logo: h.logo != nil, Title: title, Signup: !h.cfg.NoSignup}
 }
 
 var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -261,7 +313,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 func (h *Handler) renderCSP(w http.ResponseWriter, r *http.Request, status int, name string, p *page, csp []string) {
 	buf := buffers.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); buffers.Put(buf) }()
-	if err := h.tmpl[name].ExecuteTemplate(buf, "layout", p); err != nil {
+	if err := h.tmpl[p.Lang][name].ExecuteTemplate(buf, "layout", p); err != nil {
 		h.log.Error("rendering a page", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -417,18 +469,95 @@ func (h *Handler) returnTo(rd string) string {
 	return accountPath
 }
 
-func parseTemplates() (map[string]*template.Template, error) {
+// parseTemplates parses the templates once per language of the
+// catalogue, each action that prints fixed words replaced by those words,
+// escaped as html/template would escape them there: {{.L.T "signin.title"}}
+// (a literal key), {{.Brand}}, and {{.L.F "signin.heading" .Brand}} or
+// {{.L.F "signup.hint" minPassword}} (a literal key and an argument that
+// is the same on every page). html/template spends about a microsecond on
+// each action (a call through reflection, then an escaper, another), and
+// a page has dozens of them: written in once, they cost nothing per
+// request. Only text and quoted attribute values may hold such an action
+// (TestTemplatesSameAsDynamic holds every page to the output of the plain
+// templates); any other action, such as {{.L.T .Title}}, stays one.
+func parseTemplates(brand string) (map[string]map[string]*template.Template, error) {
+	out := map[string]map[string]*template.Template{}
+	for _, lang := range languages {
+		set, err := parseLanguage(catalogue[lang], brand)
+		if err != nil {
+			return nil, err
+		}
+		out[lang] = set
+	}
+	return out, nil
+}
+
+// fixedWords matches an action that prints fixed words: see
+// parseTemplates.
+var fixedWords = regexp.MustCompile(`\{\{\s*(?:\.L\.T\s+"([^"]+)"|\.L\.F\s+"([^"]+)"\s+(\.Brand|minPassword)|(\.Brand))\s*\}\}`)
+
+// htmlText escapes as html/template does in text and quoted attribute
+// values.
+var htmlText = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
+
+// pageNames are the templates beside layout.html, one per page.
+var pageNames = []string{"signin", "signup", "account", "forbidden", "problem", "admin_users", "admin_user", "admin_audit"}
+
+// parseLanguage parses the templates with m's fixed words and the brand
+// in place, or as they are written when m is nil.
+func parseLanguage(m messages, brand string) (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		// minPassword is the shortest password the policy accepts.
 		"minPassword": func() int { return password.MinLength },
 	}
-	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/admin_events.html")
+	fixed := func(action string) string {
+		sub := fixedWords.FindStringSubmatch(action)
+		var words string
+		switch {
+		case sub[1] != "":
+			words = m.T(sub[1])
+		case sub[3] == ".Brand":
+			words = m.F(sub[2], brand)
+		case sub[3] == "minPassword":
+			words = m.F(sub[2], password.MinLength)
+		default:
+			words = brand
+		}
+		if words = htmlText.Replace(words); strings.Contains(words, "{{") {
+			return action
+		}
+		return words
+	}
+	source := func(name string) (string, error) {
+		b, err := fs.ReadFile(templateFiles, "templates/"+name+".html")
+		if err != nil || m == nil {
+			return string(b), err
+		}
+		return fixedWords.ReplaceAllStringFunc(string(b), fixed), nil
+	}
+	src, err := source("layout")
+	if err != nil {
+		return nil, err
+	}
+	layout, err := template.New("layout.html").Funcs(funcs).Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	// The admin pages' shared part (the list of audit events).
+	if src, err = source("admin_events"); err != nil {
+		return nil, err
+	}
+	_, err = layout.New("admin_events.html").Parse(src)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]*template.Template{}
-	for _, name := range []string{"signin", "signup", "account", "forbidden", "problem", "admin_users", "admin_user", "admin_audit"} {
-		t, err := template.Must(layout.Clone()).ParseFS(templateFiles, "templates/"+name+".html")
+	for _, name := range pageNames {
+		src, err := source(name)
+		if err != nil {
+			return nil, err
+		}
+		t, err := template.Must(layout.Clone()).New(name + ".html").Parse(src)
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
@@ -47,6 +49,8 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	var redirectDomains listFlag
 	fs.Var(&redirectDomains, "redirect-domains", `comma-separated hosts a sign-in may return to ("app.example.com", ".example.com" for every subdomain); default: the issuer's host and, with --cookie-domain, that domain and its subdomains`)
 	brandName := fs.String("brand-name", "Gatehouse", "product name shown on the sign-in pages")
+	brandLogo := fs.String("brand-logo", "", "image file shown beside the product name on the sign-in pages: PNG, JPEG, WebP or SVG, at most 32 KiB")
+	brandColor := fs.String("brand-color", "", `accent colour of the sign-in pages, "#RRGGBB" (buttons and links; text on it and links are kept readable)`)
 	tok := tokenFlags(fs)
 	var proxies listFlag
 	fs.Var(&proxies, "trusted-proxies", "comma-separated addresses or CIDRs whose X-Forwarded-For is trusted")
@@ -74,6 +78,13 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	}
 	if limits.IPv6Prefix < 1 || limits.IPv6Prefix > 128 {
 		return usagef("--limit-ipv6-prefix: %d is not a prefix length from 1 to 128", limits.IPv6Prefix)
+	}
+	logo, err := readLogo(*brandLogo)
+	if err != nil {
+		return usagef("--brand-logo: %v", err)
+	}
+	if err := pages.CheckColor(*brandColor); err != nil {
+		return usagef("--brand-color: %v", err)
 	}
 	if *dev {
 		log.Warn("development mode: the session cookie is sent over plain HTTP; never use --dev in production")
@@ -151,7 +162,8 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 		domains = redirectDomains
 	}
 	pg, err := pages.New(svc, log, pages.Config{
-		API: apiCfg, Issuer: *issuer, RedirectDomains: domains, BrandName: *brandName, NoSignup: *noSignup,
+		API: apiCfg, Issuer: *issuer, RedirectDomains: domains, NoSignup: *noSignup,
+		BrandName: *brandName, BrandLogo: logo, BrandColor: *brandColor,
 	})
 	if err != nil {
 		return usagef("--issuer, --redirect-domains: %v", err)
@@ -190,6 +202,27 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 		return err
 	}
 	return nil
+}
+
+// readLogo reads the --brand-logo file, nil when none is named, and
+// checks it as the pages will (pages.CheckLogo).
+func readLogo(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, pages.MaxLogoBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := pages.CheckLogo(b); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
 }
 
 // newHTTPServer is the server of serve and demo: h behind the timeouts
