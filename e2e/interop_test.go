@@ -10,26 +10,27 @@ import (
 	"testing"
 )
 
-// npmInstall installs the interop client's pinned dependencies once.
-func npmInstall(t *testing.T) {
+// npmInstall installs the pinned dependencies (package-lock.json) of the
+// Node.js directory dir, once: npm ci, unless node_modules/pkg is there.
+func npmInstall(t *testing.T, dir, pkg string) {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Fatal("node is needed for the interoperability test: apt-get install -y nodejs npm")
+		t.Fatal("node and npm are needed: apt-get install -y nodejs npm")
 	}
-	if _, err := os.Stat("interop/node_modules/jose"); err == nil {
+	if _, err := os.Stat(dir + "/node_modules/" + pkg); err == nil {
 		return
 	}
 	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
-	cmd.Dir = "interop"
+	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("npm ci: %v\n%s", err, out)
+		t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
 	}
 }
 
 // TestInteropJose verifies Gatehouse access tokens with code nobody on
 // this project wrote: the jose package on Node.js, fetching the live JWKS.
 func TestInteropJose(t *testing.T) {
-	npmInstall(t)
+	npmInstall(t, "interop", "jose")
 	for _, alg := range []string{"EdDSA", "ES256", "RS256"} {
 		t.Run(alg, func(t *testing.T) {
 			const issuer = "http://gatehouse.interop"

@@ -29,6 +29,17 @@ func TestMetrics(t *testing.T) {
 	s.want(s.call(newClient(), "POST", "/v1/login", map[string]any{"email": "ada@example.com", "password": "wrong password", "mode": "token"}), 401, "")
 	s.want(s.call(newClient(), "GET", "/v1/me", nil), 401, "")
 	s.want(s.call(c, "GET", "/v1/sessions/whatever", nil), 405, "")
+	// The pages are counted as the API is, by their route.
+	for path, status := range map[string]int{"/auth/signin?rd=%2Fauth%2Faccount": 200, "/auth/whatever": 404} {
+		res, err := http.Get(s.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != status {
+			t.Fatalf("GET %s: %d, want %d", path, res.StatusCode, status)
+		}
+	}
 
 	body := scrape(t, s.url+"/metrics")
 	for _, want := range []string{
@@ -37,6 +48,8 @@ func TestMetrics(t *testing.T) {
 		`gatehouse_http_requests_total{route="POST /v1/login",status="200"} 1`,
 		`gatehouse_http_requests_total{route="GET /v1/me",status="401"} 1`,
 		`gatehouse_http_requests_total{route="/v1/sessions/{id}",status="405"} 1`,
+		`gatehouse_http_requests_total{route="GET /auth/signin",status="200"} 1`,
+		`gatehouse_http_requests_total{route="/auth/",status="404"} 1`,
 		`gatehouse_http_request_duration_seconds_bucket{route="POST /v1/login",le="+Inf"} 2`,
 		"gatehouse_live_logins 1",
 		"gatehouse_refresh_token_reuse_total 0",

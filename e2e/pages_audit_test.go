@@ -1,0 +1,265 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// auditPage is one page that the accessibility audit (TestPagesAxe) and
+// the page weight test (TestPagesWeight) open in Chromium. To audit a new
+// page, add it to auditPages.
+type auditPage struct {
+	name string
+	path string // opened in the browser
+	as   string // who opens it: asNobody, or asUser (signed in, several logins)
+	// form, when set, fills these fields (CSS selector → value) of the
+	// page at path and submits it: the page audited is the answer.
+	form map[string]string
+	// ready is a JavaScript condition that holds once the page is there.
+	ready string
+}
+
+// Who opens an audited page.
+const (
+	asNobody = ""
+	asUser   = "user"
+)
+
+// auditEmail is the account of asUser.
+const auditEmail = "audit@example.com"
+
+var auditPages = []auditPage{
+	{name: "sign-in", path: "/auth/signin?rd=%2Fauth%2Faccount", ready: `document.querySelector("#email")`},
+	{name: "sign-in refused", path: "/auth/signin",
+		form:  map[string]string{"#email": auditEmail, "#password": "not the password"},
+		ready: `document.querySelector(".error") && document.querySelector("#password[aria-invalid]")`},
+	{name: "sign-up", path: "/auth/signup", ready: `document.querySelector("#password")`},
+	{name: "sign-up refused", path: "/auth/signup",
+		form:  map[string]string{"#email": "new@example.com", "#password": "short"},
+		ready: `document.querySelector(".error") && document.querySelector("#password[aria-invalid]")`},
+	{name: "account", path: "/auth/account?notice=signed_out_one", as: asUser,
+		ready: `document.querySelectorAll("li.login").length >= 3 && document.querySelector(".notice")`},
+	{name: "forbidden", path: "/v1/verify?permission=users:admin&redirect=true", as: asUser,
+		ready: `document.querySelector("a.button")`},
+	{name: "not found", path: "/auth/nowhere", ready: `document.querySelector("h1")`},
+	// Admin pages go here, opened by an admin.
+}
+
+// auditSite is a running `gatehouse serve` with a browser whose tabs are
+// signed in as each of the auditPages' users.
+type auditSite struct {
+	s    *server
+	tabs map[string]*tab
+}
+
+// brandLogo is the logo of the branded configuration: an SVG.
+const brandLogo = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="16" cy="16" r="14" fill="#1d6b3a"/></svg>`
+
+// auditConfigs are the configurations the pages are audited in: as they
+// come, and branded with a logo and a light colour, under which the text
+// on buttons and the links must stay readable.
+var auditConfigs = []struct {
+	name  string
+	flags func(t *testing.T) []string
+}{
+	{"default", func(*testing.T) []string { return nil }},
+	{"branded", func(t *testing.T) []string {
+		logo := filepath.Join(t.TempDir(), "logo.svg")
+		if err := os.WriteFile(logo, []byte(brandLogo), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return []string{"--brand-name", "Acme Shop", "--brand-logo", logo, "--brand-color", "#ffd700"}
+	}},
+}
+
+// newAuditSite starts the server with flags, makes asUser's account with
+// two more logins from the API, and opens a tab for each user.
+func newAuditSite(t *testing.T, flags ...string) *auditSite {
+	t.Helper()
+	s := start(t, "", flags...)
+	newAccount(t, s, auditEmail)
+	signedInAPI(t, s, auditEmail)
+	signedInAPI(t, s, auditEmail)
+	browser := newBrowser(t)
+	site := &auditSite{s: s, tabs: map[string]*tab{asNobody: openTab(t, browser, s.url, "signed out")}}
+	u := openTab(t, browser, s.url, "signed in")
+	u.do("signing in",
+		chromedp.Navigate(s.url+"/auth/signin"),
+		chromedp.SetValue(chromedp.CSS("#email"), auditEmail),
+		chromedp.SetValue(chromedp.CSS("#password"), shopPassword),
+		chromedp.Click(chromedp.CSS("button.primary")),
+	)
+	u.waitFor("the account page", `location.pathname === "/auth/account"`, stepTimeout)
+	site.tabs[asUser] = u
+	return site
+}
+
+// open shows p in its user's tab, and returns the tab. Before a form is
+// submitted, beforeSubmit runs (nil: nothing).
+func (a *auditSite) open(p auditPage, beforeSubmit func()) *tab {
+	b := a.tabs[p.as]
+	b.t.Helper()
+	b.do("opening "+p.path, chromedp.Navigate(a.s.url+p.path))
+	if p.form != nil {
+		b.waitFor("the form of "+p.name, `document.readyState === "complete"`, stepTimeout)
+		var steps []chromedp.Action[chromedp.Void]
+		for sel, v := range p.form {
+			steps = append(steps, chromedp.SetValue(chromedp.CSS(sel), v))
+		}
+		b.do("filling "+p.name, steps...)
+		if beforeSubmit != nil {
+			beforeSubmit()
+		}
+		b.do("submitting "+p.name, chromedp.Click(chromedp.CSS("button.primary")))
+	}
+	b.waitFor(p.name, `document.readyState === "complete" && (`+p.ready+`)`, stepTimeout)
+	return b
+}
+
+// axeViolation is one rule that axe-core found broken, where.
+type axeViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+// TestPagesAxe audits every page of auditPages with axe-core, the
+// accessibility rules engine, in Chromium at 1280 px and 320 px wide, in
+// each of auditConfigs, and fails on any violation of serious or
+// critical impact (the others are logged). axe is injected through the
+// DevTools protocol (Runtime.evaluate), which the pages' CSP, which
+// forbids inline script, does not govern; the test checks that it ran.
+func TestPagesAxe(t *testing.T) {
+	npmInstall(t, "axe", "axe-core")
+	axeSource, err := os.ReadFile("axe/node_modules/axe-core/axe.min.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const run = `axe.run(document, {resultTypes: ["violations"]}).then(r => ({
+		passes: r.passes.length,
+		violations: r.violations.map(v => ({id: v.id, impact: v.impact || "", help: v.help,
+			nodes: v.nodes.map(n => n.target.join(" ") + ": " + n.failureSummary)}))}))`
+	type result struct {
+		Passes     int            `json:"passes"`
+		Violations []axeViolation `json:"violations"`
+	}
+	for _, cfg := range auditConfigs {
+		t.Run(cfg.name, func(t *testing.T) {
+			site := newAuditSite(t, cfg.flags(t)...)
+			for _, p := range auditPages {
+				b := site.open(p, nil)
+				for _, width := range []int64{1280, 320} {
+					b.do(fmt.Sprintf("setting the width to %d", width), chromedp.EmulateViewport(width, 900))
+					ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+					err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](string(axeSource)))
+					var r result
+					if err == nil {
+						r, err = chromedp.Run(ctx, chromedp.Evaluate[result](run, chromedp.EvalAwaitPromise))
+					}
+					cancel()
+					if err == nil && r.Passes == 0 {
+						err = fmt.Errorf("axe passed no rule: it did not run")
+					}
+					if err != nil {
+						t.Fatalf("%s at %d px: running axe: %v", p.name, width, err)
+					}
+					for _, v := range r.Violations {
+						msg := fmt.Sprintf("%s at %d px: %s (%s): %s\n\t%s", p.name, width, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
+						if v.Impact == "serious" || v.Impact == "critical" {
+							t.Error(msg)
+						} else {
+							t.Log(msg)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// pageBudget is the most a page may transfer, everything it loads
+// included (HTML, stylesheet, logo), headers too.
+const pageBudget = 60 << 10
+
+// TestPagesWeight opens every page of auditPages in Chromium, its cache
+// off, branded with a logo, and checks that it transfers less than
+// pageBudget in all and asks nothing of any host but Gatehouse's.
+func TestPagesWeight(t *testing.T) {
+	logo := filepath.Join(t.TempDir(), "logo.svg")
+	if err := os.WriteFile(logo, []byte(brandLogo), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	site := newAuditSite(t, "--brand-logo", logo, "--brand-color", "#1d6b3a")
+	host, _ := url.Parse(site.s.url)
+
+	// What each tab asked for and received since the last reset.
+	type traffic struct {
+		sync.Mutex
+		urls  map[network.RequestID]string
+		bytes map[network.RequestID]float64
+	}
+	reset := func(tr *traffic) {
+		tr.Lock()
+		defer tr.Unlock()
+		tr.urls, tr.bytes = map[network.RequestID]string{}, map[network.RequestID]float64{}
+	}
+	seen := map[string]*traffic{}
+	for who, b := range site.tabs {
+		tr := &traffic{}
+		reset(tr)
+		seen[who] = tr
+		if err := chromedp.Listen(b.ctx, func(ev any) {
+			tr.Lock()
+			defer tr.Unlock()
+			switch ev := ev.(type) {
+			case *network.EventRequestWillBeSent:
+				tr.urls[ev.RequestID] = ev.Request.URL
+			case *network.EventLoadingFinished:
+				tr.bytes[ev.RequestID] += ev.EncodedDataLength
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+		_, err := chromedp.Call(ctx, network.Enable, network.EnableParams{})
+		if err == nil {
+			_, err = chromedp.Call(ctx, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true})
+		}
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range auditPages {
+		tr := seen[p.as]
+		reset(tr)
+		site.open(p, func() { reset(tr) })
+		time.Sleep(300 * time.Millisecond) // the last loadingFinished events
+		tr.Lock()
+		total, list := 0.0, []string{}
+		for id, u := range tr.urls {
+			pu, err := url.Parse(u)
+			if err != nil || pu.Host != host.Host {
+				t.Errorf("%s: a request to another host: %s", p.name, u)
+			}
+			total += tr.bytes[id]
+			list = append(list, fmt.Sprintf("%s (%.0f B)", pu.Path, tr.bytes[id]))
+		}
+		tr.Unlock()
+		t.Logf("%s: %.1f KB in %d requests: %s", p.name, total/1024, len(list), strings.Join(list, ", "))
+		if total >= pageBudget || total == 0 {
+			t.Errorf("%s transferred %.0f bytes, want more than 0 and less than %d", p.name, total, pageBudget)
+		}
+	}
+}
