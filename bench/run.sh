@@ -31,7 +31,8 @@
 # The Go benchmarks (testing.B) are the root module's and run there; the
 # programs (bench/load, bench/sizes, bench/revoke, bench/report) and
 # benchstat are the bench module's (bench/go.mod) and are built there. A
-# "## Soak" section already in OUT (written by bench/soak.sh) is kept.
+# "## Soak" section already in OUT (written by bench/soak.sh) is kept, and
+# so is a "## Pages" section before it (written by hand).
 #
 # Everything listens on 127.0.0.1; every process started here is stopped
 # at exit. Needs Go, git, curl and taskset; redis-server for the Redis row
