@@ -31,8 +31,8 @@ func TestTemplatesSameAsDynamic(t *testing.T) {
 		admin := &adminView{
 			Email: "bo", Users: []userRow{target, {ID: "u2", Email: "off@example.com", Disabled: true}}, Next: "/auth/admin/?after=u2&email=bo",
 			Target: target, Roles: []roleBox{{Name: "admin", Checked: true}, {Name: "support"}},
-			Logins: []adminLoginRow{{Device: "Ada's <laptop>", IP: "192.0.2.7", LastSeen: "x", LastSeenISO: "y", Token: true}},
-			Events: []eventRow{{At: "x", AtISO: "y", Type: "login.succeeded", UserID: "u1", IP: "192.0.2.7", Detail: "mode=session"}},
+			Logins:   []adminLoginRow{{Device: "Ada's <laptop>", IP: "192.0.2.7", LastSeen: "x", LastSeenISO: "y", Token: true}},
+			Events:   []eventRow{{At: "x", AtISO: "y", Type: "login.succeeded", UserID: "u1", IP: "192.0.2.7", Detail: "mode=session"}},
 			AuditURL: "/auth/admin/audit?user=u1", User: "u1", Type: "login.failed", Types: []string{"login.failed", "logout"},
 		}
 		rows := []loginRow{{ID: "l1", Device: "Ada's <laptop>", IP: "192.0.2.7", LastSeenAt: now, CreatedAt: now, Current: true}, {ID: "l2", Token: true}}
