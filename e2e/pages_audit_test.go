@@ -20,8 +20,8 @@ import (
 // page, add it to auditPages.
 type auditPage struct {
 	name string
-	path string // opened in the browser
-	as   string // who opens it: asNobody, or asUser (signed in, several logins)
+	path string // opened in the browser; {user} stands for asUser's id
+	as   string // who opens it: asNobody, asUser (signed in, several logins) or asAdmin
 	// form, when set, fills these fields (CSS selector → value) of the
 	// page at path and submits it: the page audited is the answer.
 	form map[string]string
@@ -33,10 +33,14 @@ type auditPage struct {
 const (
 	asNobody = ""
 	asUser   = "user"
+	asAdmin  = "admin"
 )
 
-// auditEmail is the account of asUser.
-const auditEmail = "audit@example.com"
+// auditEmail is the account of asUser, adminEmail that of asAdmin.
+const (
+	auditEmail = "audit@example.com"
+	adminEmail = "root@example.com"
+)
 
 var auditPages = []auditPage{
 	{name: "sign-in", path: "/auth/signin?rd=%2Fauth%2Faccount", ready: `document.querySelector("#email")`},
@@ -52,14 +56,18 @@ var auditPages = []auditPage{
 	{name: "forbidden", path: "/v1/verify?permission=users:admin&redirect=true", as: asUser,
 		ready: `document.querySelector("a.button")`},
 	{name: "not found", path: "/auth/nowhere", ready: `document.querySelector("h1")`},
-	// Admin pages go here, opened by an admin.
+	{name: "admin users", path: "/auth/admin/?email=a", as: asAdmin, ready: `document.querySelector("table")`},
+	{name: "admin user", path: "/auth/admin/users/{user}?notice=disabled", as: asAdmin,
+		ready: `document.querySelector("input[type=checkbox]") && document.querySelector(".notice")`},
+	{name: "audit log", path: "/auth/admin/audit?type=login.succeeded", as: asAdmin, ready: `document.querySelector("table")`},
 }
 
 // auditSite is a running `gatehouse serve` with a browser whose tabs are
 // signed in as each of the auditPages' users.
 type auditSite struct {
-	s    *server
-	tabs map[string]*tab
+	s      *server
+	tabs   map[string]*tab
+	userID string // asUser's
 }
 
 // brandLogo is the logo of the branded configuration: an SVG.
@@ -87,20 +95,26 @@ var auditConfigs = []struct {
 func newAuditSite(t *testing.T, flags ...string) *auditSite {
 	t.Helper()
 	s := start(t, "", flags...)
-	newAccount(t, s, auditEmail)
+	created := s.call(newClient(), "POST", "/v1/users", map[string]string{"email": auditEmail, "password": shopPassword})
+	s.want(created, 201, "")
 	signedInAPI(t, s, auditEmail)
 	signedInAPI(t, s, auditEmail)
+	if _, errOut, code := cli(t, shopPassword+"\n", nil, "user", "add", "--db", s.db, "--email", adminEmail, "--role", "admin", "--password-stdin"); code != 0 {
+		t.Fatalf("user add: %s", errOut)
+	}
 	browser := newBrowser(t)
-	site := &auditSite{s: s, tabs: map[string]*tab{asNobody: openTab(t, browser, s.url, "signed out")}}
-	u := openTab(t, browser, s.url, "signed in")
-	u.do("signing in",
-		chromedp.Navigate(s.url+"/auth/signin"),
-		chromedp.SetValue(chromedp.CSS("#email"), auditEmail),
-		chromedp.SetValue(chromedp.CSS("#password"), shopPassword),
-		chromedp.Click(chromedp.CSS("button.primary")),
-	)
-	u.waitFor("the account page", `location.pathname === "/auth/account"`, stepTimeout)
-	site.tabs[asUser] = u
+	site := &auditSite{s: s, tabs: map[string]*tab{asNobody: openTab(t, browser, s.url, "signed out")}, userID: created.body["id"].(string)}
+	for as, email := range map[string]string{asUser: auditEmail, asAdmin: adminEmail} {
+		u := openTab(t, browser, s.url, "signed in as "+as)
+		u.do("signing in",
+			chromedp.Navigate(s.url+"/auth/signin"),
+			chromedp.SetValue(chromedp.CSS("#email"), email),
+			chromedp.SetValue(chromedp.CSS("#password"), shopPassword),
+			chromedp.Click(chromedp.CSS("button.primary")),
+		)
+		u.waitFor("the account page", `location.pathname === "/auth/account"`, stepTimeout)
+		site.tabs[as] = u
+	}
 	return site
 }
 
@@ -109,7 +123,7 @@ func newAuditSite(t *testing.T, flags ...string) *auditSite {
 func (a *auditSite) open(p auditPage, beforeSubmit func()) *tab {
 	b := a.tabs[p.as]
 	b.t.Helper()
-	b.do("opening "+p.path, chromedp.Navigate(a.s.url+p.path))
+	b.do("opening "+p.path, chromedp.Navigate(a.s.url+strings.ReplaceAll(p.path, "{user}", a.userID)))
 	if p.form != nil {
 		b.waitFor("the form of "+p.name, `document.readyState === "complete"`, stepTimeout)
 		var steps []chromedp.Action[chromedp.Void]
