@@ -82,7 +82,7 @@ func (s *Service) setPassword(ctx context.Context, u User, pw, keep string, c Cl
 	u.PasswordHash = hash
 	now := s.now()
 	r := &Revocation{UserID: u.ID, KeepLoginID: keep, Reason: ReasonPasswordChanged, At: now}
-	ids, err := s.store.UpdateUser(ctx, u, r, nil, AuditEvent{At: now, Type: EventPasswordChanged, UserID: u.ID, IP: c.IP})
+	ids, err := s.store.UpdateUser(ctx, UserChange{User: u, Revoke: r, Events: []AuditEvent{AuditEvent{At: now, Type: EventPasswordChanged, UserID: u.ID, IP: c.IP}}})
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func (s *Service) SetDisabled(ctx context.Context, userID string, disabled bool,
 		ev.Type = EventUserDisabled
 		r = &Revocation{UserID: u.ID, Reason: ReasonUserDisabled, At: now}
 	}
-	ids, err := s.store.UpdateUser(ctx, u, r, nil, ev)
+	ids, err := s.store.UpdateUser(ctx, UserChange{User: u, Revoke: r, Events: []AuditEvent{ev}})
 	if err != nil {
 		return User{}, err
 	}
@@ -212,7 +212,7 @@ func (s *Service) setRoles(ctx context.Context, userID string, roles []string, c
 	// user that names no login, which tells every server that the user's
 	// roles changed (see applyFeed), and is always audited.
 	feed := &RevocationEvent{UserID: u.ID, Reason: ReasonRolesChanged, At: now}
-	if _, err = s.store.UpdateUser(ctx, u, nil, feed, AuditEvent{At: now, Type: EventUserRolesChanged, UserID: u.ID, IP: c.IP, Detail: detail}); err != nil {
+	if _, err = s.store.UpdateUser(ctx, UserChange{User: u, Feed: feed, Events: []AuditEvent{AuditEvent{At: now, Type: EventUserRolesChanged, UserID: u.ID, IP: c.IP, Detail: detail}}}); err != nil {
 		return User{}, err
 	}
 	s.cache.dropUser(u.ID)

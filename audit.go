@@ -35,6 +35,12 @@ const (
 	EventRefreshTokenReused = "refresh_token.reused"
 	EventKeysRotated        = "keys.rotated"
 	EventLoginThrottled     = "login.throttled"
+	EventRecoveryRequested  = "recovery.requested"
+	EventPasswordReset      = "password.reset"
+	EventEmailVerified      = "email.verified"
+	EventEmailChanged       = "email.changed"
+	EventEmailSent          = "email.sent"
+	EventEmailFailed        = "email.failed"
 )
 
 // eventTypes lists the event types above, in the order of their list.

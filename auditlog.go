@@ -26,9 +26,17 @@ func (a auditLogged) CreateUser(ctx context.Context, u User, ev AuditEvent) erro
 	return a.logged(a.Store.CreateUser(ctx, u, ev), ev)
 }
 
-func (a auditLogged) UpdateUser(ctx context.Context, u User, r *Revocation, feed *RevocationEvent, events ...AuditEvent) ([]string, error) {
-	ids, err := a.Store.UpdateUser(ctx, u, r, feed, events...)
-	return ids, a.logged(err, events...)
+func (a auditLogged) UpdateUser(ctx context.Context, c UserChange) ([]string, error) {
+	ids, err := a.Store.UpdateUser(ctx, c)
+	return ids, a.logged(err, c.Events...)
+}
+
+func (a auditLogged) CreateEmailToken(ctx context.Context, t EmailToken, mail []QueuedMail, ev AuditEvent) error {
+	return a.logged(a.Store.CreateEmailToken(ctx, t, mail, ev), ev)
+}
+
+func (a auditLogged) FinishMail(ctx context.Context, id int64, ev AuditEvent) error {
+	return a.logged(a.Store.FinishMail(ctx, id, ev), ev)
 }
 
 func (a auditLogged) CreateLogin(ctx context.Context, l Login, ev AuditEvent) error {

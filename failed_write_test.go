@@ -21,11 +21,11 @@ type failingWrites struct {
 
 var errDisk = gatehouse.Unavailable(errors.New("disk full"))
 
-func (f *failingWrites) UpdateUser(ctx context.Context, u gatehouse.User, r *gatehouse.Revocation, feed *gatehouse.RevocationEvent, evs ...gatehouse.AuditEvent) ([]string, error) {
+func (f *failingWrites) UpdateUser(ctx context.Context, c gatehouse.UserChange) ([]string, error) {
 	if f.down.Load() {
 		return nil, errDisk
 	}
-	return f.Store.UpdateUser(ctx, u, r, feed, evs...)
+	return f.Store.UpdateUser(ctx, c)
 }
 
 func (f *failingWrites) RevokeLogins(ctx context.Context, r gatehouse.Revocation, ev gatehouse.AuditEvent) ([]string, error) {

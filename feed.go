@@ -134,6 +134,9 @@ func (s *Service) Run(ctx context.Context) {
 	if s.cfg.Notifier != nil {
 		rang = s.cfg.Notifier.Changes()
 	}
+	if s.mail != nil {
+		go s.runOutbox(ctx)
+	}
 	lastCleanup := time.Time{}
 	for {
 		select {

@@ -49,3 +49,35 @@ type Mail struct {
 type Mailer interface {
 	Send(ctx context.Context, m Mail) error
 }
+
+// EmailConfig turns email on: recovery, verification, change of address
+// and notices. A nil Config.Email leaves it off (CodeEmailDisabled).
+type EmailConfig struct {
+	// Mailer delivers the outbox's messages; required.
+	Mailer Mailer
+	// Secret is the deployment secret (at least 32 bytes); it seals the
+	// outbox's messages, which carry one-time links. Required.
+	Secret []byte
+}
+
+// EmailTokenKind names what an email token is for.
+type EmailTokenKind string
+
+// The kinds of email token.
+const (
+	TokenRecovery    EmailTokenKind = "recovery"     // sets a new password
+	TokenVerify      EmailTokenKind = "verify"       // confirms the user's address
+	TokenEmailChange EmailTokenKind = "email_change" // confirms a new address
+)
+
+// EmailToken is a one-time token sent by email, known to the store only
+// by its SHA-256.
+type EmailToken struct {
+	Hash   []byte
+	Kind   EmailTokenKind
+	UserID string
+	// Email is the address it was sent to: for TokenEmailChange, the new
+	// address.
+	Email                string
+	CreatedAt, ExpiresAt time.Time
+}

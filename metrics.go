@@ -11,6 +11,9 @@ type Metrics interface {
 	// Throttled counts a request refused by a limit: "login",
 	// "register" or "refresh".
 	Throttled(kind string)
+	// Mail counts a delivery attempt of the outbox by outcome: "sent",
+	// "retried" or "failed" (given up).
+	Mail(outcome string)
 }
 
 type noMetrics struct{}
@@ -18,6 +21,7 @@ type noMetrics struct{}
 func (noMetrics) Login(Mode, string) {}
 func (noMetrics) RefreshReused()     {}
 func (noMetrics) Throttled(string)   {}
+func (noMetrics) Mail(string)        {}
 
 // loginOutcome names the outcome of a login attempt for Metrics.
 func loginOutcome(err error) string {

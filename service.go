@@ -68,6 +68,8 @@ type Config struct {
 	// Notifier, when set, rings the other servers on this store after a
 	// change made here, and wakes this one when another rang.
 	Notifier Notifier
+	// Email, when set, turns email on.
+	Email *EmailConfig
 }
 
 // Notifier rings the servers that share a store. Package redis has one.
@@ -90,6 +92,7 @@ type Service struct {
 	log    *slog.Logger
 	cache  *sessionCache
 	tok    *tokens // nil when token mode is off
+	mail   *mailer // nil when email is off
 	limits throttle
 
 	feed feed
@@ -131,6 +134,16 @@ func NewService(store Store, cfg Config) (*Service, error) {
 			return nil, err
 		}
 		s.tok = t
+	}
+	if cfg.Email != nil {
+		if cfg.Email.Mailer == nil {
+			return nil, errors.New("gatehouse: Email.Mailer is required")
+		}
+		m, err := newMailer(*cfg.Email)
+		if err != nil {
+			return nil, err
+		}
+		s.mail = m
 	}
 	return s, nil
 }

@@ -168,7 +168,7 @@ func (s *Service) checkPassword(ctx context.Context, email, pw string) (User, er
 	if rehash {
 		if h, err := s.hasher.Hash(ctx, pw); err == nil {
 			u.PasswordHash = h
-			if _, err := s.store.UpdateUser(ctx, u, nil, nil); err != nil {
+			if _, err := s.store.UpdateUser(ctx, UserChange{User: u}); err != nil {
 				s.log.Warn("upgrading a password hash failed", "user", u.ID, "err", err)
 			}
 		}

@@ -18,13 +18,48 @@ type UserStore interface {
 	// it), in id order (ids sort by creation time). A limit below 1
 	// returns none.
 	ListUsers(ctx context.Context, q UserQuery) ([]User, error)
-	// UpdateUser writes u's password hash, roles and disabled flag, revokes
-	// the logins that revoke selects when it is non-nil (revoke.UserID is
-	// u.ID), adds feed to the revocation feed as it is (but for its Seq,
-	// which the store gives) when it is non-nil, and records events, all in
-	// one transaction. It returns the ids of the revoked logins, or
-	// CodeNotFound when the user does not exist.
-	UpdateUser(ctx context.Context, u User, revoke *Revocation, feed *RevocationEvent, events ...AuditEvent) ([]string, error)
+	// UpdateUser makes the change c describes in one transaction (see
+	// UserChange). It returns the ids of the revoked logins, or
+	// CodeNotFound when the user does not exist, CodeInvalidToken when
+	// c.Spend is not the user's stored token, and CodeEmailTaken when the
+	// new email is another user's; an error changes nothing.
+	UpdateUser(ctx context.Context, c UserChange) ([]string, error)
+}
+
+// UserChange is one write of UpdateUser: the user as it will be, and what
+// comes with the change in its transaction.
+type UserChange struct {
+	// User is written: its email, email_verified, password hash, roles
+	// and disabled flag.
+	User User
+	// Revoke, when not nil, selects logins to revoke (Revoke.UserID is
+	// User.ID).
+	Revoke *Revocation
+	// Feed, when not nil, is added to the revocation feed as it is (but
+	// for its Seq, which the store gives).
+	Feed *RevocationEvent
+	// Spend, when not nil, is the hash of the user's email token that the
+	// change spends: it is deleted, and the change fails when it is not
+	// there (already spent, superseded or never the user's).
+	Spend []byte
+	// Retire deletes the user's email tokens of these kinds: those the
+	// change makes moot.
+	Retire []EmailTokenKind
+	// Mail is queued in the outbox.
+	Mail []QueuedMail
+	// Events are recorded.
+	Events []AuditEvent
+}
+
+// EmailStore keeps the one-time tokens sent by email.
+type EmailStore interface {
+	// CreateEmailToken stores t, deleting the user's other tokens of its
+	// kind (only the newest works), queues mail and records ev, in one
+	// transaction.
+	CreateEmailToken(ctx context.Context, t EmailToken, mail []QueuedMail, ev AuditEvent) error
+	// EmailToken returns the token with that hash and its user, or
+	// CodeNotFound. It does not check the expiry; the caller does.
+	EmailToken(ctx context.Context, hash []byte) (EmailToken, User, error)
 }
 
 // LoginStore keeps logins of both modes.
@@ -111,6 +146,8 @@ type Store interface {
 	KeyStore
 	RevocationFeed
 	StatsStore
+	OutboxStore
+	EmailStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 }

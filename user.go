@@ -15,7 +15,9 @@ type User struct {
 	PasswordHash string
 	Roles        []string
 	Disabled     bool
-	CreatedAt    time.Time
+	// EmailVerified says the user proved they receive mail at Email.
+	EmailVerified bool
+	CreatedAt     time.Time
 }
 
 // MaxEmailLength is the longest email address accepted (RFC 5321's path

@@ -1,7 +1,7 @@
 // Package metrics exposes what a Gatehouse server does as Prometheus
 // metrics: requests by route and status with their latency, logins by mode
-// and outcome, live logins, refresh-token reuse, throttled requests and
-// store errors.
+// and outcome, live logins, refresh-token reuse, throttled requests, store
+// errors, and the outbox's deliveries and backlog.
 package metrics
 
 import (
@@ -26,6 +26,7 @@ type Metrics struct {
 	reused      prometheus.Counter
 	throttled   *prometheus.CounterVec
 	storeErrors prometheus.Counter
+	mail        *prometheus.CounterVec
 }
 
 var _ gatehouse.Metrics = (*Metrics)(nil)
@@ -55,14 +56,17 @@ func New(liveLogins func(context.Context) (int, error)) *Metrics {
 		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gatehouse_store_errors_total", Help: "Requests answered 503 because the store (or Redis) failed.",
 		}),
+		mail: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_mail_total", Help: "Delivery attempts of the outbox's messages by outcome: sent, retried, failed (given up).",
+		}, []string{"outcome"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.logins, m.reused, m.throttled, m.storeErrors,
+	reg.MustRegister(m.requests, m.latency, m.logins, m.reused, m.throttled, m.storeErrors, m.mail,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if liveLogins != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "gatehouse_live_logins", Help: "Logins of both modes that are live now (read from the store at each scrape).",
 		}, func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 			defer cancel()
 			n, err := liveLogins(ctx)
 			if err != nil {
@@ -72,6 +76,37 @@ func New(liveLogins func(context.Context) (int, error)) *Metrics {
 		}))
 	}
 	return m
+}
+
+// scrapeTimeout bounds a store read made for a scrape.
+const scrapeTimeout = 2 * time.Second
+
+// WatchOutbox registers the outbox's gauges, read from outbox at each
+// scrape: how many messages wait, and the age of the oldest. Both are -1
+// when the read fails.
+func (m *Metrics) WatchOutbox(outbox func(context.Context) (int, time.Duration, error)) {
+	read := func() (int, time.Duration, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+		defer cancel()
+		return outbox(ctx)
+	}
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "gatehouse_outbox_messages", Help: "Messages waiting in the outbox (read from the store at each scrape).",
+	}, func() float64 {
+		n, _, err := read()
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	}), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "gatehouse_outbox_oldest_seconds", Help: "Age of the oldest message in the outbox; 0 when it is empty.",
+	}, func() float64 {
+		_, age, err := read()
+		if err != nil {
+			return -1
+		}
+		return age.Seconds()
+	}))
 }
 
 // Handler serves the metrics in the Prometheus text format.
@@ -99,6 +134,9 @@ func (m *Metrics) Login(mode gatehouse.Mode, outcome string) {
 
 // RefreshReused implements gatehouse.Metrics.
 func (m *Metrics) RefreshReused() { m.reused.Inc() }
+
+// Mail implements gatehouse.Metrics.
+func (m *Metrics) Mail(outcome string) { m.mail.WithLabelValues(outcome).Inc() }
 
 // Throttled implements gatehouse.Metrics.
 func (m *Metrics) Throttled(kind string) { m.throttled.WithLabelValues(kind).Inc() }

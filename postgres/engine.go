@@ -158,3 +158,6 @@ func (c conn) Query(ctx context.Context, each func(sqlstore.Row) error, query st
 	}
 	return rows.Err()
 }
+
+// SkipLocked makes concurrent claims of the outbox take different rows.
+func (e *engine) SkipLocked() string { return " FOR UPDATE SKIP LOCKED" }

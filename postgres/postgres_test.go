@@ -296,10 +296,10 @@ func TestFeedOrder(t *testing.T) {
 				switch {
 				case n == 0:
 					feed := &gatehouse.RevocationEvent{UserID: u.ID, Reason: gatehouse.ReasonRolesChanged, At: at}
-					_, err = s.UpdateUser(ctx, u, nil, feed, storetest.Event(gatehouse.EventUserRolesChanged, u.ID))
+					_, err = s.UpdateUser(ctx, gatehouse.UserChange{User: u, Feed: feed, Events: []gatehouse.AuditEvent{storetest.Event(gatehouse.EventUserRolesChanged, u.ID)}})
 					n = 1
 				case i%2 == 0:
-					_, err = s.UpdateUser(ctx, u, &r, nil, storetest.Event(gatehouse.EventPasswordChanged, u.ID))
+					_, err = s.UpdateUser(ctx, gatehouse.UserChange{User: u, Revoke: &r, Events: []gatehouse.AuditEvent{storetest.Event(gatehouse.EventPasswordChanged, u.ID)}})
 				default:
 					_, err = s.RevokeLogins(ctx, r, storetest.Event(gatehouse.EventSessionRevoked, u.ID))
 				}
@@ -500,7 +500,7 @@ func TestRacingWrites(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			r := gatehouse.Revocation{UserID: u.ID, Reason: gatehouse.ReasonPasswordChanged, At: storetest.T0}
-			if _, err := a.UpdateUser(ctx, u, &r, nil, storetest.Event(gatehouse.EventPasswordChanged, u.ID)); err != nil {
+			if _, err := a.UpdateUser(ctx, gatehouse.UserChange{User: u, Revoke: &r, Events: []gatehouse.AuditEvent{storetest.Event(gatehouse.EventPasswordChanged, u.ID)}}); err != nil {
 				t.Errorf("UpdateUser revoking all racing DeleteExpiredLogins = %v, want nil", err)
 			}
 		})

@@ -212,3 +212,6 @@ func (p *prepared) close() error {
 type errRow struct{ err error }
 
 func (r errRow) Scan(...any) error { return r.err }
+
+// SkipLocked is empty: SQLite serialises writes, so claims never overlap.
+func (e *engine) SkipLocked() string { return "" }

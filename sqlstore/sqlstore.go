@@ -71,20 +71,26 @@ type Engine interface {
 	// KeySeq names the column of signing_keys that grows with each key
 	// inserted.
 	KeySeq() string
+	// SkipLocked is what follows the subquery of rows a claim of the
+	// outbox takes, so that concurrent claims take different rows
+	// (" FOR UPDATE SKIP LOCKED"), or "" where writes are serialised.
+	SkipLocked() string
 }
 
 // Store is every gatehouse.Store method but Ping, on an Engine. It is
 // safe for concurrent use.
 type Store struct {
-	e        Engine
-	listKeys string
+	e         Engine
+	listKeys  string
+	claimMail string
 }
 
 // New returns a store on e.
 func New(e Engine) *Store {
 	return &Store{
-		e:        e,
-		listKeys: `SELECT id, alg, sealed, created_at FROM signing_keys ORDER BY created_at DESC, ` + e.KeySeq() + ` DESC`,
+		e:         e,
+		listKeys:  `SELECT id, alg, sealed, created_at FROM signing_keys ORDER BY created_at DESC, ` + e.KeySeq() + ` DESC`,
+		claimMail: claimMail(e.SkipLocked()),
 	}
 }
 

@@ -108,7 +108,7 @@ func Fill(t testing.TB, s gatehouse.Store) []Call {
 		t.Fatalf("CreateKey = %v, want nil", err)
 	}
 	feed := &gatehouse.RevocationEvent{UserID: u.ID, Reason: gatehouse.ReasonRolesChanged, At: T0}
-	if _, err := s.UpdateUser(t.Context(), u, nil, feed, Event(gatehouse.EventUserRolesChanged, u.ID)); err != nil {
+	if _, err := s.UpdateUser(t.Context(), gatehouse.UserChange{User: u, Feed: feed, Events: []gatehouse.AuditEvent{Event(gatehouse.EventUserRolesChanged, u.ID)}}); err != nil {
 		t.Fatalf("UpdateUser = %v, want nil", err)
 	}
 
@@ -146,7 +146,7 @@ func Fill(t testing.TB, s gatehouse.Store) []Call {
 			return s.CreateUser(ctx, User("user-new"), Event(gatehouse.EventUserCreated, "user-new"))
 		}},
 		{"UpdateUser", true, func(ctx context.Context, s S) error {
-			_, err := s.UpdateUser(ctx, u, nil, nil, Event(gatehouse.EventPasswordChanged, u.ID))
+			_, err := s.UpdateUser(ctx, gatehouse.UserChange{User: u, Events: []gatehouse.AuditEvent{Event(gatehouse.EventPasswordChanged, u.ID)}})
 			return err
 		}},
 		{"CreateLogin", true, func(ctx context.Context, s S) error {
@@ -251,7 +251,7 @@ func testRefreshTokensGoWithTheirLogin(t *testing.T, db DB) {
 		t.Fatalf("RevokeLogins = %v, want nil", err)
 	}
 	r = gatehouse.Revocation{UserID: u.ID, LoginID: "login-password", Reason: gatehouse.ReasonPasswordChanged, At: T0}
-	if _, err := s.UpdateUser(ctx, u, &r, nil, Event(gatehouse.EventPasswordChanged, u.ID)); err != nil {
+	if _, err := s.UpdateUser(ctx, gatehouse.UserChange{User: u, Revoke: &r, Events: []gatehouse.AuditEvent{Event(gatehouse.EventPasswordChanged, u.ID)}}); err != nil {
 		t.Fatalf("UpdateUser = %v, want nil", err)
 	}
 	if n, err := s.DeleteExpiredLogins(ctx, T0.Add(2*time.Hour)); err != nil || n != 1 {

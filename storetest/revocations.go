@@ -16,7 +16,7 @@ func testUpdateUserFeed(t *testing.T, s gatehouse.Store) {
 	u.Roles = []string{"admin"}
 	feed := &gatehouse.RevocationEvent{UserID: u.ID, Reason: gatehouse.ReasonRolesChanged, At: T0}
 	ev := Event(gatehouse.EventUserRolesChanged, u.ID)
-	revoked, err := s.UpdateUser(t.Context(), u, nil, feed, ev)
+	revoked, err := s.UpdateUser(t.Context(), gatehouse.UserChange{User: u, Feed: feed, Events: []gatehouse.AuditEvent{ev}})
 	if err != nil {
 		t.Fatalf("UpdateUser = %v, want nil", err)
 	}
@@ -58,11 +58,11 @@ func testFeedEntries(t *testing.T, s gatehouse.Store) {
 		t.Fatalf("RevokeLogins = %v, want nil", err)
 	}
 	r = gatehouse.Revocation{UserID: u.ID, Reason: gatehouse.ReasonPasswordChanged, At: at(1)}
-	if _, err := s.UpdateUser(t.Context(), u, &r, nil, Event(gatehouse.EventPasswordChanged, u.ID)); err != nil {
+	if _, err := s.UpdateUser(t.Context(), gatehouse.UserChange{User: u, Revoke: &r, Events: []gatehouse.AuditEvent{Event(gatehouse.EventPasswordChanged, u.ID)}}); err != nil {
 		t.Fatalf("UpdateUser = %v, want nil", err)
 	}
 	feed := &gatehouse.RevocationEvent{UserID: u.ID, Reason: gatehouse.ReasonRolesChanged, At: at(2)}
-	if _, err := s.UpdateUser(t.Context(), u, nil, feed, Event(gatehouse.EventUserRolesChanged, u.ID)); err != nil {
+	if _, err := s.UpdateUser(t.Context(), gatehouse.UserChange{User: u, Feed: feed, Events: []gatehouse.AuditEvent{Event(gatehouse.EventUserRolesChanged, u.ID)}}); err != nil {
 		t.Fatalf("UpdateUser = %v, want nil", err)
 	}
 	CreateLogin(t, s, Session("login-4", u.ID, T0))
@@ -133,7 +133,7 @@ func testRevocationsAfter(t *testing.T, s gatehouse.Store) {
 	}
 	update := func(u gatehouse.User, r *gatehouse.Revocation, feed *gatehouse.RevocationEvent, want []string) {
 		t.Helper()
-		got, err := s.UpdateUser(t.Context(), u, r, feed, Event(gatehouse.EventPasswordChanged, u.ID))
+		got, err := s.UpdateUser(t.Context(), gatehouse.UserChange{User: u, Revoke: r, Feed: feed, Events: []gatehouse.AuditEvent{Event(gatehouse.EventPasswordChanged, u.ID)}})
 		if err != nil {
 			t.Fatalf("UpdateUser(%q, %+v, %+v) = %v, want nil", u.ID, r, feed, err)
 		}

@@ -48,6 +48,11 @@ func Run(t *testing.T, open func(t *testing.T) gatehouse.Store) {
 		{"Keys", testKeys},
 		{"RevocationsAfter", testRevocationsAfter},
 		{"Audit", testAudit},
+		{"EmailTokens", testEmailTokens},
+		{"SpendEmailToken", testSpendEmailToken},
+		{"UpdateUserEmailTaken", testUpdateUserEmailTaken},
+		{"Outbox", testOutbox},
+		{"ClaimMailConcurrently", testClaimMailConcurrently},
 		{"Timestamps", testTimestamps},
 		{"Concurrency", testConcurrency},
 		{"Ping", testPing},
@@ -146,7 +151,7 @@ func CheckCode(t testing.TB, call string, err error, want gatehouse.Code) {
 func checkUser(t *testing.T, call string, got, want gatehouse.User) {
 	t.Helper()
 	same := got.ID == want.ID && got.Email == want.Email && got.PasswordHash == want.PasswordHash &&
-		slices.Equal(got.Roles, want.Roles) && got.Disabled == want.Disabled &&
+		slices.Equal(got.Roles, want.Roles) && got.Disabled == want.Disabled && got.EmailVerified == want.EmailVerified &&
 		got.CreatedAt.Equal(want.CreatedAt)
 	if !same {
 		t.Errorf("%s = %+v, want %+v", call, got, want)

@@ -168,7 +168,7 @@ func testRefreshToken(t *testing.T, s gatehouse.Store) {
 	checkFound(t, s, rt2, l2, alice)
 
 	r = gatehouse.Revocation{UserID: alice.ID, Reason: gatehouse.ReasonPasswordChanged, At: T0}
-	if _, err := s.UpdateUser(t.Context(), alice, &r, nil, Event(gatehouse.EventPasswordChanged, alice.ID)); err != nil {
+	if _, err := s.UpdateUser(t.Context(), gatehouse.UserChange{User: alice, Revoke: &r, Events: []gatehouse.AuditEvent{Event(gatehouse.EventPasswordChanged, alice.ID)}}); err != nil {
 		t.Fatalf("UpdateUser = %v, want nil", err)
 	}
 	checkTokenGone(t, s, "RefreshToken after UpdateUser with revoke", rt2.Hash)

@@ -77,11 +77,11 @@ func testRoles(t *testing.T, s gatehouse.Store) {
 			checkUser(t, "UserByID after CreateUser", got, u)
 
 			u.Roles = []string{"changed"}
-			if _, err := s.UpdateUser(t.Context(), u, nil, nil); err != nil {
+			if _, err := s.UpdateUser(t.Context(), gatehouse.UserChange{User: u}); err != nil {
 				t.Fatalf("UpdateUser = %v, want nil", err)
 			}
 			u.Roles = tt.roles
-			if _, err := s.UpdateUser(t.Context(), u, nil, nil); err != nil {
+			if _, err := s.UpdateUser(t.Context(), gatehouse.UserChange{User: u}); err != nil {
 				t.Fatalf("UpdateUser = %v, want nil", err)
 			}
 			got, err = s.UserByID(t.Context(), u.ID)
@@ -104,7 +104,7 @@ func testDisabled(t *testing.T, s gatehouse.Store) {
 	checkUser(t, "UserByID of a disabled user", got, u)
 
 	u.Disabled = false
-	if _, err := s.UpdateUser(t.Context(), u, nil, nil, Event(gatehouse.EventUserEnabled, u.ID)); err != nil {
+	if _, err := s.UpdateUser(t.Context(), gatehouse.UserChange{User: u, Events: []gatehouse.AuditEvent{Event(gatehouse.EventUserEnabled, u.ID)}}); err != nil {
 		t.Fatalf("UpdateUser = %v, want nil", err)
 	}
 	got, err = s.UserByID(t.Context(), u.ID)
@@ -217,11 +217,11 @@ func testUpdateUser(t *testing.T, s gatehouse.Store) {
 	changed.PasswordHash = "$argon2id$v=19$m=65536,t=3,p=4$bmV3c2FsdA$bmV3aGFzaA"
 	changed.Roles = []string{"admin"}
 	changed.Disabled = true
-	// Only the password hash, roles and disabled flag are written.
 	changed.Email = "changed@example.com"
+	changed.EmailVerified = true
+	// The id and creation time are not written.
 	changed.CreatedAt = T0
-	revoked, err := s.UpdateUser(t.Context(), changed, nil, nil,
-		Event(gatehouse.EventPasswordChanged, u.ID), Event(gatehouse.EventUserDisabled, u.ID))
+	revoked, err := s.UpdateUser(t.Context(), gatehouse.UserChange{User: changed, Events: []gatehouse.AuditEvent{Event(gatehouse.EventPasswordChanged, u.ID), Event(gatehouse.EventUserDisabled, u.ID)}})
 	if err != nil {
 		t.Fatalf("UpdateUser = %v, want nil", err)
 	}
@@ -229,6 +229,7 @@ func testUpdateUser(t *testing.T, s gatehouse.Store) {
 
 	want := u
 	want.PasswordHash, want.Roles, want.Disabled = changed.PasswordHash, changed.Roles, changed.Disabled
+	want.Email, want.EmailVerified = changed.Email, changed.EmailVerified
 	got, err := s.UserByID(t.Context(), u.ID)
 	if err != nil {
 		t.Fatalf("UserByID = %v, want nil", err)
@@ -255,7 +256,7 @@ func testUpdateUserRevoke(t *testing.T, s gatehouse.Store) {
 
 	alice.PasswordHash = "$argon2id$v=19$m=65536,t=3,p=4$bmV3c2FsdA$bmV3aGFzaA"
 	r := &gatehouse.Revocation{UserID: alice.ID, KeepLoginID: l2.ID, Reason: gatehouse.ReasonPasswordChanged, At: T0}
-	revoked, err := s.UpdateUser(t.Context(), alice, r, nil, Event(gatehouse.EventPasswordChanged, alice.ID))
+	revoked, err := s.UpdateUser(t.Context(), gatehouse.UserChange{User: alice, Revoke: r, Events: []gatehouse.AuditEvent{Event(gatehouse.EventPasswordChanged, alice.ID)}})
 	if err != nil {
 		t.Fatalf("UpdateUser = %v, want nil", err)
 	}
@@ -286,8 +287,7 @@ func testUpdateUserNotFound(t *testing.T, s gatehouse.Store) {
 	ghost := User("user-ghost")
 	r := &gatehouse.Revocation{UserID: alice.ID, Reason: gatehouse.ReasonRevoked, At: T0}
 	feed := &gatehouse.RevocationEvent{UserID: alice.ID, Reason: gatehouse.ReasonRolesChanged, At: T0}
-	revoked, err := s.UpdateUser(t.Context(), ghost, r, feed,
-		Event(gatehouse.EventUserDisabled, ghost.ID), Event(gatehouse.EventUserDisabled, alice.ID))
+	revoked, err := s.UpdateUser(t.Context(), gatehouse.UserChange{User: ghost, Revoke: r, Feed: feed, Events: []gatehouse.AuditEvent{Event(gatehouse.EventUserDisabled, ghost.ID), Event(gatehouse.EventUserDisabled, alice.ID)}})
 	CheckCode(t, "UpdateUser of a missing user", err, gatehouse.CodeNotFound)
 	checkIDs(t, "UpdateUser revoked", revoked, nil)
 	checkKept(t, s, l)

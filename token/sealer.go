@@ -20,19 +20,25 @@ var ErrSealed = errors.New("token: sealed data cannot be opened (wrong secret or
 // so the same secret may derive other keys for other purposes.
 const sealerInfo = "gatehouse token: seal signing keys v1"
 
-// Sealer encrypts private keys at rest with AES-256-GCM under a key derived
-// from the deployment secret with HKDF-SHA256. It is safe for concurrent use.
+// Sealer encrypts data at rest (private keys, the outbox's messages) with
+// AES-256-GCM under a key derived from the deployment secret with
+// HKDF-SHA256. It is safe for concurrent use.
 type Sealer struct {
 	aead cipher.AEAD
 }
 
-// NewSealer returns a Sealer for secret, which must have at least
-// MinSecretBytes bytes of random data.
-func NewSealer(secret []byte) (*Sealer, error) {
+// NewSealer returns the Sealer of signing keys for secret, which must
+// have at least MinSecretBytes bytes of random data.
+func NewSealer(secret []byte) (*Sealer, error) { return NewSealerFor(secret, sealerInfo) }
+
+// NewSealerFor returns a Sealer for secret whose key is bound to purpose:
+// Sealers of one secret for different purposes cannot open each other's
+// data.
+func NewSealerFor(secret []byte, purpose string) (*Sealer, error) {
 	if len(secret) < MinSecretBytes {
 		return nil, fmt.Errorf("token: sealing secret has %d bytes, want at least %d", len(secret), MinSecretBytes)
 	}
-	key, err := hkdf.Key(sha256.New, secret, nil, sealerInfo, 32)
+	key, err := hkdf.Key(sha256.New, secret, nil, purpose, 32)
 	if err != nil {
 		return nil, fmt.Errorf("token: derive sealing key: %w", err)
 	}

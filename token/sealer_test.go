@@ -109,3 +109,18 @@ func TestSealedKeySigns(t *testing.T) {
 		})
 	}
 }
+
+func TestSealerPurposesAreApart(t *testing.T) {
+	keys := newSealer(t, secret)
+	mail, err := token.NewSealerFor(secret, "gatehouse outbox: seal messages v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed := mail.Seal([]byte("a one-time link"), []byte("user-1"))
+	if _, err := keys.Open(sealed, []byte("user-1")); !errors.Is(err, token.ErrSealed) {
+		t.Errorf("the signing keys' sealer opened the outbox's data: err = %v", err)
+	}
+	if got, err := mail.Open(sealed, []byte("user-1")); err != nil || string(got) != "a one-time link" {
+		t.Errorf("Open = %q, %v", got, err)
+	}
+}
