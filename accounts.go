@@ -18,7 +18,14 @@ func (s *Service) Register(ctx context.Context, email, pw string, c Client) (Use
 	if err := s.spend(ctx, "register", c.IP, s.cfg.Limits.Registrations, time.Hour); err != nil {
 		return User{}, err
 	}
-	return s.CreateUser(ctx, email, pw, []string{s.cfg.DefaultRole}, c)
+	u, err := s.CreateUser(ctx, email, pw, []string{s.cfg.DefaultRole}, c)
+	if err == nil && s.mail != nil {
+		// The account stands either way; the person can ask again.
+		if err := s.sendVerification(ctx, u, c); err != nil {
+			s.log.Warn("queueing the verification message of a new account failed", "user", u.ID, "err", err)
+		}
+	}
+	return u, err
 }
 
 // CreateUser creates an account with the given roles, checking the email
@@ -51,12 +58,27 @@ func (s *Service) CreateUser(ctx context.Context, email, pw string, roles []stri
 // ends every other login of the user. A wrong current password counts
 // toward the account's lockout like a failed login, and is audited as one.
 func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next string, c Client) error {
-	u, err := s.store.UserByID(ctx, p.User.ID)
+	u, err := s.checkCurrentPassword(ctx, p, current, c, "password change")
 	if err != nil {
 		return err
 	}
-	_, err = s.throttledCheck(ctx, u.Email, c, "password change", func() (User, error) {
-		ok, _, err := s.hasher.Verify(ctx, current, u.PasswordHash)
+	if err := checkPassword(next); err != nil {
+		return err
+	}
+	return s.setPassword(ctx, u, next, p.Login.ID, c)
+}
+
+// checkCurrentPassword reads the principal's user afresh and checks pw
+// against their password under the account's lockout (see
+// throttledCheck); detail names the action in the audit event of a wrong
+// password.
+func (s *Service) checkCurrentPassword(ctx context.Context, p Principal, pw string, c Client, detail string) (User, error) {
+	u, err := s.store.UserByID(ctx, p.User.ID)
+	if err != nil {
+		return User{}, err
+	}
+	return s.throttledCheck(ctx, u.Email, c, detail, func() (User, error) {
+		ok, _, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
 		if err != nil && !errors.Is(err, password.ErrMalformedHash) {
 			return u, hashError(err)
 		}
@@ -65,13 +87,6 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 		}
 		return u, nil
 	})
-	if err != nil {
-		return err
-	}
-	if err := checkPassword(next); err != nil {
-		return err
-	}
-	return s.setPassword(ctx, u, next, p.Login.ID, c)
 }
 
 func (s *Service) setPassword(ctx context.Context, u User, pw, keep string, c Client) error {
@@ -82,12 +97,14 @@ func (s *Service) setPassword(ctx context.Context, u User, pw, keep string, c Cl
 	u.PasswordHash = hash
 	now := s.now()
 	r := &Revocation{UserID: u.ID, KeepLoginID: keep, Reason: ReasonPasswordChanged, At: now}
-	ids, err := s.store.UpdateUser(ctx, UserChange{User: u, Revoke: r, Events: []AuditEvent{AuditEvent{At: now, Type: EventPasswordChanged, UserID: u.ID, IP: c.IP}}})
+	mail := s.queue(u, Mail{Kind: MailPasswordChanged}, c, now)
+	ids, err := s.store.UpdateUser(ctx, UserChange{User: u, Revoke: r, Mail: mail, Events: []AuditEvent{{At: now, Type: EventPasswordChanged, UserID: u.ID, IP: c.IP}}})
 	if err != nil {
 		return err
 	}
 	s.forget(now, ids...)
 	s.ring(ctx)
+	s.queued(mail)
 	return nil
 }
 
@@ -212,16 +229,24 @@ func (s *Service) setRoles(ctx context.Context, userID string, roles []string, c
 	// user that names no login, which tells every server that the user's
 	// roles changed (see applyFeed), and is always audited.
 	feed := &RevocationEvent{UserID: u.ID, Reason: ReasonRolesChanged, At: now}
-	if _, err = s.store.UpdateUser(ctx, UserChange{User: u, Feed: feed, Events: []AuditEvent{AuditEvent{At: now, Type: EventUserRolesChanged, UserID: u.ID, IP: c.IP, Detail: detail}}}); err != nil {
+	if _, err = s.store.UpdateUser(ctx, UserChange{User: u, Feed: feed, Events: []AuditEvent{{At: now, Type: EventUserRolesChanged, UserID: u.ID, IP: c.IP, Detail: detail}}}); err != nil {
 		return User{}, err
 	}
-	s.cache.dropUser(u.ID)
+	s.userChanged(ctx, u.ID, now)
+	return u, nil
+}
+
+// userChanged follows a committed change of what a login of the user
+// carries (roles, email), which added a ReasonRolesChanged feed entry:
+// the user's cached sessions are dropped here and, through the feed, on
+// every server, and their access tokens issued before now are stale.
+func (s *Service) userChanged(ctx context.Context, userID string, now time.Time) {
+	s.cache.dropUser(userID)
 	if s.tok != nil {
-		s.tok.rolesChanged(u.ID, now)
+		s.tok.rolesChanged(userID, now)
 	}
 	s.feed.notify()
 	s.ring(ctx)
-	return u, nil
 }
 
 func sortedRoles(roles []string) []string {

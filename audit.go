@@ -39,6 +39,10 @@ const (
 	EventPasswordReset      = "password.reset"
 	EventEmailVerified      = "email.verified"
 	EventEmailChanged       = "email.changed"
+	// EventVerificationRequested and EventEmailChangeRequested record a
+	// verification or change-of-address link sent.
+	EventVerificationRequested = "email.verification_requested"
+	EventEmailChangeRequested  = "email.change_requested"
 	EventEmailSent          = "email.sent"
 	EventEmailFailed        = "email.failed"
 )

@@ -27,6 +27,9 @@ const (
 	CodeForbidden          Code = "forbidden"
 	CodeMethodNotAllowed   Code = "method_not_allowed"
 	CodeUnavailable        Code = "unavailable"
+	CodeEmailDisabled      Code = "email_disabled"
+	CodeAlreadyVerified    Code = "already_verified"
+	CodeEmailUnverified    Code = "email_unverified"
 )
 
 // Error is the one error type of the domain. Stores translate driver errors

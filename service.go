@@ -136,10 +136,10 @@ func NewService(store Store, cfg Config) (*Service, error) {
 		s.tok = t
 	}
 	if cfg.Email != nil {
-		if cfg.Email.Mailer == nil {
-			return nil, errors.New("gatehouse: Email.Mailer is required")
+		if cfg.Email.Mailer == nil || cfg.Email.BaseURL == "" {
+			return nil, errors.New("gatehouse: Email.Mailer and Email.BaseURL are required")
 		}
-		m, err := newMailer(*cfg.Email)
+		m, err := newMailer(cfg.Email.withDefaults())
 		if err != nil {
 			return nil, err
 		}
@@ -165,6 +165,9 @@ type Client struct {
 	// Actor is the id of the admin acting on someone else's account, if
 	// any; the audit event names them.
 	Actor string
+	// Lang is the client's Accept-Language: the messages sent for the
+	// request are written in it when there are words for it.
+	Lang string
 }
 
 // storedUserAgent is the user agent as a login keeps it: at most 512

@@ -59,6 +59,10 @@ func (s *Service) login(ctx context.Context, req LoginRequest) (LoginResult, err
 		s.audit(ctx, AuditEvent{Type: EventLoginFailed, UserID: u.ID, IP: req.Client.IP, Detail: "account disabled"})
 		return LoginResult{}, Errorf(CodeAccountDisabled, "this account is disabled")
 	}
+	if s.mail != nil && s.mail.cfg.RequireVerified && !u.EmailVerified {
+		s.audit(ctx, AuditEvent{Type: EventLoginFailed, UserID: u.ID, IP: req.Client.IP, Detail: "email not verified"})
+		return LoginResult{}, Errorf(CodeEmailUnverified, "confirm your email address first: open the link we sent you")
+	}
 	if device == "" {
 		device = DeviceName(req.Client.UserAgent)
 	}

@@ -24,6 +24,11 @@ type Limits struct {
 	// Registrations per address per hour (default 100) and refreshes per
 	// address per minute (default 600).
 	Registrations, Refreshes int
+	// Recoveries is how many recovery requests an address may make per
+	// hour (default 20); RecoveriesPerAccount how many messages one
+	// account may be sent per hour by recovery or verification requests
+	// (default 3; further recovery requests are dropped unseen).
+	Recoveries, RecoveriesPerAccount int
 	// IPv6Prefix is the length of the network by which an IPv6 client is
 	// counted (default 64): one subscriber commonly holds a whole /64, so
 	// counting single addresses would give each of its 2^64 addresses a
@@ -39,6 +44,8 @@ func (l Limits) withDefaults() Limits {
 	l.AddressWindow = orDefault(l.AddressWindow, 15*time.Minute)
 	l.Registrations = orDefaultInt(l.Registrations, 100)
 	l.Refreshes = orDefaultInt(l.Refreshes, 600)
+	l.Recoveries = orDefaultInt(l.Recoveries, 20)
+	l.RecoveriesPerAccount = orDefaultInt(l.RecoveriesPerAccount, 3)
 	l.IPv6Prefix = min(orDefaultInt(l.IPv6Prefix, 64), 128)
 	return l
 }

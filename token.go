@@ -85,6 +85,7 @@ type verifiedCache struct {
 // token and kept until it expires.
 type verifiedToken struct {
 	userID, email, loginID string
+	emailVerified          bool
 	roles, permissions     []string
 	issued                 time.Time // iat, for the stale-roles check
 	expires                time.Time // exp
@@ -94,7 +95,7 @@ type verifiedToken struct {
 // principal is the Principal the token stands for.
 func (v *verifiedToken) principal() Principal {
 	return Principal{
-		User:        User{ID: v.userID, Email: v.email, Roles: v.roles},
+		User:        User{ID: v.userID, Email: v.email, EmailVerified: v.emailVerified, Roles: v.roles},
 		Login:       Login{ID: v.loginID, UserID: v.userID, Mode: ModeToken, ExpiresAt: v.expires},
 		Permissions: v.permissions,
 	}
@@ -273,7 +274,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, tok string) (Principal,
 			return Principal{}, &Error{Code: CodeInvalidToken, Detail: "the access token is invalid or expired", Err: err}
 		}
 		v = &verifiedToken{
-			userID: c.Subject, email: c.Email, loginID: c.SessionID,
+			userID: c.Subject, email: c.Email, emailVerified: c.EmailVerified, loginID: c.SessionID,
 			roles: c.Roles, permissions: strings.Fields(c.Scope),
 			issued: c.IssuedAt, expires: c.ExpiresAt, until: c.ExpiresAt.Add(t.cfg.Leeway),
 		}
@@ -326,7 +327,7 @@ func (s *Service) issue(u User, l Login, refresh string, now time.Time) (TokenPa
 	roles := slices.Sorted(slices.Values(u.Roles))
 	access, err := token.Sign(*key, token.Claims{
 		Issuer: t.cfg.Issuer, Audience: t.cfg.Audience, Subject: u.ID, ID: newID(), SessionID: l.ID,
-		Email: u.Email, Roles: roles, Scope: strings.Join(s.cfg.Roles.Permissions(roles), " "),
+		Email: u.Email, EmailVerified: u.EmailVerified, Roles: roles, Scope: strings.Join(s.cfg.Roles.Permissions(roles), " "),
 		IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(t.cfg.AccessTTL),
 	})
 	if err != nil {

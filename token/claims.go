@@ -21,8 +21,10 @@ type Claims struct {
 	ID        string
 	SessionID string
 	Email     string
-	Roles     []string
-	Scope     string // space-separated permissions
+	// EmailVerified says the user proved they receive mail at Email.
+	EmailVerified bool
+	Roles         []string
+	Scope         string // space-separated permissions
 
 	IssuedAt  time.Time
 	NotBefore time.Time // optional: the zero time leaves "nbf" out
@@ -33,17 +35,18 @@ type Claims struct {
 // order is the member order) and as golang-jwt's Parser reads it: it is a
 // jwt.Claims, and a jwt.ClaimsValidator for the claims Gatehouse requires.
 type accessClaims struct {
-	Issuer    string      `json:"iss"`
-	Subject   string      `json:"sub"`
-	Audience  audience    `json:"aud"`
-	ExpiresAt numericDate `json:"exp"`
-	NotBefore numericDate `json:"nbf,omitempty"`
-	IssuedAt  numericDate `json:"iat"`
-	ID        string      `json:"jti"`
-	SessionID string      `json:"sid"`
-	Email     string      `json:"email,omitempty"`
-	Roles     []string    `json:"roles,omitempty"`
-	Scope     string      `json:"scope,omitempty"`
+	Issuer        string      `json:"iss"`
+	Subject       string      `json:"sub"`
+	Audience      audience    `json:"aud"`
+	ExpiresAt     numericDate `json:"exp"`
+	NotBefore     numericDate `json:"nbf,omitempty"`
+	IssuedAt      numericDate `json:"iat"`
+	ID            string      `json:"jti"`
+	SessionID     string      `json:"sid"`
+	Email         string      `json:"email,omitempty"`
+	EmailVerified bool        `json:"email_verified"`
+	Roles         []string    `json:"roles,omitempty"`
+	Scope         string      `json:"scope,omitempty"`
 }
 
 // UnmarshalJSON reads the claims members by their exact names. JSON member
@@ -65,17 +68,18 @@ func (c *accessClaims) UnmarshalJSON(b []byte) error {
 	}
 	r := members{m: m}
 	*c = accessClaims{
-		Issuer:    r.string("iss"),
-		Subject:   r.string("sub"),
-		Audience:  r.audience("aud"),
-		ExpiresAt: r.date("exp"),
-		NotBefore: r.date("nbf"),
-		IssuedAt:  r.date("iat"),
-		ID:        r.string("jti"),
-		SessionID: r.string("sid"),
-		Email:     r.string("email"),
-		Roles:     r.strings("roles"),
-		Scope:     r.string("scope"),
+		Issuer:        r.string("iss"),
+		Subject:       r.string("sub"),
+		Audience:      r.audience("aud"),
+		ExpiresAt:     r.date("exp"),
+		NotBefore:     r.date("nbf"),
+		IssuedAt:      r.date("iat"),
+		ID:            r.string("jti"),
+		SessionID:     r.string("sid"),
+		Email:         r.string("email"),
+		EmailVerified: r.bool("email_verified"),
+		Roles:         r.strings("roles"),
+		Scope:         r.string("scope"),
 	}
 	return r.err
 }
@@ -114,6 +118,17 @@ func (r *members) date(name string) numericDate {
 		r.wrongType(name)
 	}
 	return 0
+}
+
+func (r *members) bool(name string) bool {
+	switch v := r.m[name].(type) {
+	case nil:
+	case bool:
+		return v
+	default:
+		r.wrongType(name)
+	}
+	return false
 }
 
 // strings reads an array of strings.

@@ -143,17 +143,18 @@ func (v *Verifier) Verify(tok string) (Claims, error) {
 		return Claims{}, refusal(err)
 	}
 	return Claims{
-		Issuer:    c.Issuer,
-		Subject:   c.Subject,
-		Audience:  v.audience,
-		ID:        c.ID,
-		SessionID: c.SessionID,
-		Email:     c.Email,
-		Roles:     c.Roles,
-		Scope:     c.Scope,
-		IssuedAt:  c.IssuedAt.asTime(),
-		NotBefore: c.NotBefore.asTime(),
-		ExpiresAt: c.ExpiresAt.asTime(),
+		Issuer:        c.Issuer,
+		Subject:       c.Subject,
+		Audience:      v.audience,
+		ID:            c.ID,
+		SessionID:     c.SessionID,
+		Email:         c.Email,
+		EmailVerified: c.EmailVerified,
+		Roles:         c.Roles,
+		Scope:         c.Scope,
+		IssuedAt:      c.IssuedAt.asTime(),
+		NotBefore:     c.NotBefore.asTime(),
+		ExpiresAt:     c.ExpiresAt.asTime(),
 	}, nil
 }
 

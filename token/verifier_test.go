@@ -48,14 +48,14 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 
 func equalClaims(a, b token.Claims) bool {
 	return a.Issuer == b.Issuer && a.Subject == b.Subject && a.Audience == b.Audience &&
-		a.ID == b.ID && a.SessionID == b.SessionID && a.Email == b.Email &&
+		a.ID == b.ID && a.SessionID == b.SessionID && a.Email == b.Email && a.EmailVerified == b.EmailVerified &&
 		slices.Equal(a.Roles, b.Roles) && a.Scope == b.Scope &&
 		a.IssuedAt.Equal(b.IssuedAt) && a.NotBefore.Equal(b.NotBefore) && a.ExpiresAt.Equal(b.ExpiresAt)
 }
 
 func TestSignClaimsNames(t *testing.T) {
 	_, claims, _ := segments(t, sign(t, testKey(token.EdDSA), testClaims(t0)))
-	want := []string{"aud", "email", "exp", "iat", "iss", "jti", "nbf", "roles", "scope", "sid", "sub"}
+	want := []string{"aud", "email", "email_verified", "exp", "iat", "iss", "jti", "nbf", "roles", "scope", "sid", "sub"}
 	if got := slices.Sorted(maps.Keys(claims)); !slices.Equal(got, want) {
 		t.Errorf("claims = %v, want %v", got, want)
 	}
@@ -411,8 +411,8 @@ func TestSetKeysConcurrent(t *testing.T) {
 // go-jose) check these bytes, so they must not drift.
 func TestSignGolden(t *testing.T) {
 	const want = "eyJhbGciOiJFZERTQSIsImtpZCI6ImZpeGVkLXRlc3Qta2V5IiwidHlwIjoiYXQrand0In0." +
-		"eyJpc3MiOiJodHRwczovL2F1dGguZXhhbXBsZS50ZXN0Iiwic3ViIjoidXNlcl8xMjMiLCJhdWQiOiJnYXRlaG91c2UiLCJleHAiOjE4OTM1NTQwNDUsIm5iZiI6MTg5MzU1MzQ0NSwiaWF0IjoxODkzNTUzNDQ1LCJqdGkiOiJqdGlfYWJjIiwic2lkIjoic2lkX3h5eiIsImVtYWlsIjoiYWRhQGV4YW1wbGUudGVzdCIsInJvbGVzIjpbImN1c3RvbWVyIl0sInNjb3BlIjoiY2FydDpyZWFkIGNhcnQ6d3JpdGUgb3JkZXJzOnJlYWQifQ." +
-		"nXIMFbmSkcfy7aV6A7XBAOnzztsD8PII9G1uOBsevKC5p1ucDC4rhgHCrw4r9GFcDCGVxEA31qgEq5YOomx9CQ"
+		"eyJpc3MiOiJodHRwczovL2F1dGguZXhhbXBsZS50ZXN0Iiwic3ViIjoidXNlcl8xMjMiLCJhdWQiOiJnYXRlaG91c2UiLCJleHAiOjE4OTM1NTQwNDUsIm5iZiI6MTg5MzU1MzQ0NSwiaWF0IjoxODkzNTUzNDQ1LCJqdGkiOiJqdGlfYWJjIiwic2lkIjoic2lkX3h5eiIsImVtYWlsIjoiYWRhQGV4YW1wbGUudGVzdCIsImVtYWlsX3ZlcmlmaWVkIjpmYWxzZSwicm9sZXMiOlsiY3VzdG9tZXIiXSwic2NvcGUiOiJjYXJ0OnJlYWQgY2FydDp3cml0ZSBvcmRlcnM6cmVhZCJ9." +
+		"AdNWV2o-kHYOE0rZdkjoWc06NiBvxppJHHZrhmKwv2tNr26CFzx32W0zbUUCaJbxRmdfOcSrcSAladGJbRe1CA"
 	if got := sign(t, fixedKey(), testClaims(t0)); got != want {
 		t.Errorf("Sign =\n%s\nwant\n%s", got, want)
 	}
