@@ -43,8 +43,8 @@ const (
 	// verification or change-of-address link sent.
 	EventVerificationRequested = "email.verification_requested"
 	EventEmailChangeRequested  = "email.change_requested"
-	EventEmailSent          = "email.sent"
-	EventEmailFailed        = "email.failed"
+	EventEmailSent             = "email.sent"
+	EventEmailFailed           = "email.failed"
 )
 
 // eventTypes lists the event types above, in the order of their list.

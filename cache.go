@@ -33,6 +33,7 @@ type sessionCache struct {
 // collector to follow. An entry is immutable once published.
 type cacheEntry struct {
 	loginID, userID, email string
+	emailVerified          bool
 	grant                  *grant
 	userCreated            int64
 	lastSeen               int64
@@ -70,7 +71,7 @@ func newSessionCache() *sessionCache {
 func (c *sessionCache) newEntry(l Login, u User, defs Roles, now time.Time, long, short time.Duration) *cacheEntry {
 	n := now.UnixNano()
 	return &cacheEntry{
-		loginID: l.ID, userID: u.ID, email: u.Email,
+		loginID: l.ID, userID: u.ID, email: u.Email, emailVerified: u.EmailVerified,
 		grant:       c.grant(u.Roles, defs),
 		userCreated: unixNano(u.CreatedAt),
 		lastSeen:    unixNano(l.LastSeenAt),
@@ -103,7 +104,7 @@ func (e *cacheEntry) live(now int64) bool {
 // principal returns the principal of the entry. Its slices are shared.
 func (e *cacheEntry) principal() Principal {
 	return Principal{
-		User: User{ID: e.userID, Email: e.email, Roles: e.grant.roles, CreatedAt: fromUnixNano(e.userCreated)},
+		User: User{ID: e.userID, Email: e.email, EmailVerified: e.emailVerified, Roles: e.grant.roles, CreatedAt: fromUnixNano(e.userCreated)},
 		Login: Login{
 			ID: e.loginID, UserID: e.userID, Mode: ModeSession, LastSeenAt: fromUnixNano(e.lastSeen),
 			ExpiresAt: fromUnixNano(e.expires), IdleExpiresAt: fromUnixNano(e.idleExpires),

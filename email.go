@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"strings"
 	"time"
 )
@@ -69,7 +70,7 @@ func (s *Service) newEmailToken(u User, kind EmailTokenKind, email string, now t
 		ttl, path = s.emailCfg().RecoveryTTL, ResetPath
 	}
 	t := EmailToken{Hash: hash[:], Kind: kind, UserID: u.ID, Email: email, CreatedAt: now, ExpiresAt: now.Add(ttl)}
-	return t, strings.TrimSuffix(s.emailCfg().BaseURL, "/") + path + "?token=" + secret
+	return t, strings.TrimSuffix(s.cfg.PublicURL, "/") + path + "?token=" + secret
 }
 
 func (s *Service) emailCfg() EmailConfig {
@@ -131,6 +132,9 @@ func (s *Service) RequestRecovery(ctx context.Context, email string, c Client) e
 // returns it rather than sending it: the command line's way for
 // deployments without email. Like a sent link, it supersedes earlier ones.
 func (s *Service) RecoveryLink(ctx context.Context, email string, c Client) (string, error) {
+	if s.cfg.PublicURL == "" {
+		return "", errors.New("gatehouse: a recovery link needs Config.PublicURL")
+	}
 	u, err := s.UserByEmail(ctx, email)
 	if err != nil {
 		return "", err
@@ -292,9 +296,10 @@ func (s *Service) sendVerification(ctx context.Context, u User, c Client) error 
 // VerifyEmail spends a verification or change-of-address token. A
 // verification marks the address verified; a change of address makes the
 // new address the user's, verified, unless another account took it
-// meanwhile (CodeEmailTaken, and the link still works). The user's
-// sessions cached on every server are dropped and their access tokens
-// issued before become stale, since they name the old address.
+// meanwhile (CodeEmailTaken, and the link still works). Either way the
+// user's sessions cached on every server are dropped and their access
+// tokens issued before become stale, since they name the old address or
+// state.
 func (s *Service) VerifyEmail(ctx context.Context, token string, c Client) (User, error) {
 	t, u, err := s.emailToken(ctx, token, TokenVerify, TokenEmailChange)
 	if err != nil {
@@ -302,21 +307,18 @@ func (s *Service) VerifyEmail(ctx context.Context, token string, c Client) (User
 	}
 	now := s.now()
 	ev := AuditEvent{At: now, Type: EventEmailVerified, UserID: u.ID, IP: c.IP}
-	change := UserChange{Spend: t.Hash}
+	change := UserChange{Spend: t.Hash, Feed: &RevocationEvent{UserID: u.ID, Reason: ReasonRolesChanged, At: now}}
 	if t.Kind == TokenEmailChange {
 		ev.Type, ev.Detail = EventEmailChanged, "from="+u.Email+" to="+t.Email
 		u.Email = t.Email
 		change.Retire = []EmailTokenKind{TokenVerify, TokenRecovery}
-		change.Feed = &RevocationEvent{UserID: u.ID, Reason: ReasonRolesChanged, At: now}
 	}
 	u.EmailVerified = true
 	change.User, change.Events = u, []AuditEvent{ev}
 	if _, err := s.store.UpdateUser(ctx, change); err != nil {
 		return User{}, err
 	}
-	if change.Feed != nil {
-		s.userChanged(ctx, u.ID, now)
-	}
+	s.userChanged(ctx, u.ID, now)
 	return u, nil
 }
 

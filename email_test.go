@@ -53,7 +53,7 @@ func newMailEnv(t *testing.T, email func(*gatehouse.EmailConfig)) *mailEnv {
 		t.Fatal(err)
 	}
 	secret := []byte("0123456789abcdef0123456789abcdef")
-	cfg := &gatehouse.EmailConfig{Mailer: sender, Secret: secret, BaseURL: "https://auth.example.test/"}
+	cfg := &gatehouse.EmailConfig{Mailer: sender, Secret: secret}
 	if email != nil {
 		email(cfg)
 	}
@@ -61,7 +61,7 @@ func newMailEnv(t *testing.T, email func(*gatehouse.EmailConfig)) *mailEnv {
 		Now:    e.now,
 		Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0, 0),
 		Tokens: &gatehouse.TokenConfig{Issuer: "https://auth.example.test", Alg: token.EdDSA, Secret: secret},
-		Email:  cfg,
+		Email:  cfg, PublicURL: "https://auth.example.test/",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -441,7 +441,7 @@ func TestEmailDisabled(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	svc, err := gatehouse.NewService(st, gatehouse.Config{Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0, 0)})
+	svc, err := gatehouse.NewService(st, gatehouse.Config{PublicURL: "https://auth.example.test", Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}

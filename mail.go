@@ -58,9 +58,6 @@ type EmailConfig struct {
 	// Secret is the deployment secret (at least 32 bytes); it seals the
 	// outbox's messages, which carry one-time links. Required.
 	Secret []byte
-	// BaseURL is Gatehouse's public URL (the issuer), where the links
-	// point. Required.
-	BaseURL string
 	// RecoveryTTL and VerifyTTL are the lifetimes of recovery tokens
 	// (default 30m) and of verification and change-of-address tokens
 	// (default 24h).

@@ -70,6 +70,10 @@ type Config struct {
 	Notifier Notifier
 	// Email, when set, turns email on.
 	Email *EmailConfig
+	// PublicURL is Gatehouse's public base URL (the issuer,
+	// https://auth.example.com), where the links sent by email point.
+	// Required with Email and by RecoveryLink.
+	PublicURL string
 }
 
 // Notifier rings the servers that share a store. Package redis has one.
@@ -136,8 +140,8 @@ func NewService(store Store, cfg Config) (*Service, error) {
 		s.tok = t
 	}
 	if cfg.Email != nil {
-		if cfg.Email.Mailer == nil || cfg.Email.BaseURL == "" {
-			return nil, errors.New("gatehouse: Email.Mailer and Email.BaseURL are required")
+		if cfg.Email.Mailer == nil || cfg.PublicURL == "" {
+			return nil, errors.New("gatehouse: Email.Mailer and PublicURL are required with Email")
 		}
 		m, err := newMailer(cfg.Email.withDefaults())
 		if err != nil {

@@ -48,7 +48,10 @@ type server struct {
 	url  string
 	db   string
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *syncBuffer // standard error: the log
+	// out is standard output, where serve --dev without --smtp prints the
+	// messages it would send.
+	out  *syncBuffer
 	done chan error
 	// api is set when every path of url is Gatehouse's (serve): then an
 	// answer to a path the contract does not have is held to it too, as
@@ -248,12 +251,12 @@ func lines(s string) []string {
 func startArgs(t *testing.T, db, addr string, args ...string) *server {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
+	logs, out := &syncBuffer{}, &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{t: t, url: "http://" + addr, db: db, cmd: cmd, logs: logs, done: make(chan error, 1), api: args[0] == "serve"}
+	s := &server{t: t, url: "http://" + addr, db: db, cmd: cmd, logs: logs, out: out, done: make(chan error, 1), api: args[0] == "serve"}
 	go func() { s.done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		cmd.Process.Kill()

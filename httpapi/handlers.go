@@ -12,11 +12,13 @@ import (
 
 // userJSON is the public shape of a user; it has no password hash.
 type userJSON struct {
-	ID        string    `json:"id"`
-	Email     string    `json:"email"`
-	Roles     []string  `json:"roles"`
-	Disabled  bool      `json:"disabled"`
-	CreatedAt time.Time `json:"created_at"`
+	ID       string   `json:"id"`
+	Email    string   `json:"email"`
+	Roles    []string `json:"roles"`
+	Disabled bool     `json:"disabled"`
+	// EmailVerified says the user proved they receive mail at Email.
+	EmailVerified bool      `json:"email_verified"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 func toUser(u gatehouse.User) userJSON {
@@ -24,7 +26,7 @@ func toUser(u gatehouse.User) userJSON {
 	if roles == nil {
 		roles = []string{}
 	}
-	return userJSON{ID: u.ID, Email: u.Email, Roles: roles, Disabled: u.Disabled, CreatedAt: u.CreatedAt}
+	return userJSON{ID: u.ID, Email: u.Email, Roles: roles, Disabled: u.Disabled, EmailVerified: u.EmailVerified, CreatedAt: u.CreatedAt}
 }
 
 func (s *Server) handleHealth() http.Handler {

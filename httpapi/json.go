@@ -128,6 +128,9 @@ var statusOf = map[gatehouse.Code]int{
 	gatehouse.CodeForbidden:          http.StatusForbidden,
 	gatehouse.CodeMethodNotAllowed:   http.StatusMethodNotAllowed,
 	gatehouse.CodeUnavailable:        http.StatusServiceUnavailable,
+	gatehouse.CodeEmailDisabled:      http.StatusForbidden,
+	gatehouse.CodeAlreadyVerified:    http.StatusConflict,
+	gatehouse.CodeEmailUnverified:    http.StatusForbidden,
 }
 
 // Status is the HTTP status of an error code, the same whatever the
@@ -143,13 +146,23 @@ func Status(code gatehouse.Code) int {
 // maps an error code to an HTTP status (with Status). An error that is not a
 // gatehouse.Error is a 500 whose cause goes to the log only.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	s.writeErrorWith(w, r, err, Status)
+}
+
+// writeLinkError is writeError for the endpoints that spend a one-time
+// link: see LinkStatus.
+func (s *Server) writeLinkError(w http.ResponseWriter, r *http.Request, err error) {
+	s.writeErrorWith(w, r, err, LinkStatus)
+}
+
+func (s *Server) writeErrorWith(w http.ResponseWriter, r *http.Request, err error, statusOf func(gatehouse.Code) int) {
 	var e *gatehouse.Error
 	if !errors.As(err, &e) {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		writeProblem(w, http.StatusInternalServerError, "internal", "something went wrong on our side")
 		return
 	}
-	status := statusOf[e.Code]
+	status := statusOf(e.Code)
 	if errors.Is(e, errTooLarge) {
 		status = http.StatusRequestEntityTooLarge
 	} else if e.Err != nil {

@@ -167,7 +167,7 @@ func (s *Server) clientOf(r *http.Request) gatehouse.Client { return s.cfg.Clien
 // only when the direct peer is one of TrustedProxies, and then the
 // rightmost address that is not itself a trusted proxy is the client.
 func (cfg Config) Client(r *http.Request) gatehouse.Client {
-	return gatehouse.Client{IP: cfg.clientIP(r), UserAgent: r.UserAgent()}
+	return gatehouse.Client{IP: cfg.clientIP(r), UserAgent: r.UserAgent(), Lang: r.Header.Get("Accept-Language")}
 }
 
 // Actor is Client with Actor set to the user of the principal in the

@@ -25,6 +25,11 @@ func (s *Server) routes() http.Handler {
 	route("/v1/logout", map[string]http.Handler{"POST": s.authed(s.handleLogout())})
 	route("/v1/me", map[string]http.Handler{"GET": s.authed(s.handleMe())})
 	route("/v1/me/password", map[string]http.Handler{"PUT": s.authed(s.handleChangePassword())})
+	route("/v1/me/email", map[string]http.Handler{"PUT": s.authed(s.handleChangeEmail())})
+	route("/v1/recovery", map[string]http.Handler{"POST": s.sameOrigin(s.handleRecovery())})
+	route("/v1/recovery/confirm", map[string]http.Handler{"POST": s.sameOrigin(s.handleRecoveryConfirm())})
+	route("/v1/email/verification", map[string]http.Handler{"POST": s.authed(s.handleVerification())})
+	route("/v1/email/verify", map[string]http.Handler{"POST": s.sameOrigin(s.handleVerifyEmail())})
 	route("/v1/sessions", map[string]http.Handler{
 		"GET":    s.authed(s.handleSessions()),
 		"DELETE": s.authed(s.handleRevokeSessions()),
@@ -37,6 +42,7 @@ func (s *Server) routes() http.Handler {
 	route("/v1/revocations", map[string]http.Handler{"GET": s.permitted(gatehouse.PermRevocationsRead, s.handleRevocations())})
 	route("/v1/admin/users", map[string]http.Handler{"GET": s.permitted(gatehouse.PermUsersAdmin, s.handleAdminUsers())})
 	route("/v1/admin/users/{id}", map[string]http.Handler{"PATCH": s.permitted(gatehouse.PermUsersAdmin, s.handleAdminPatchUser())})
+	route("/v1/admin/users/{id}/recovery", map[string]http.Handler{"POST": s.permitted(gatehouse.PermUsersAdmin, s.handleAdminRecovery())})
 	route("/v1/admin/users/{id}/sessions", map[string]http.Handler{"DELETE": s.permitted(gatehouse.PermUsersAdmin, s.handleAdminRevokeSessions())})
 	route("/v1/admin/audit", map[string]http.Handler{"GET": s.permitted(gatehouse.PermAuditRead, s.handleAdminAudit())})
 	if s.cfg.Metrics != nil {

@@ -125,6 +125,7 @@ var adminNotices = map[string]string{
 	"enabled":    "notice.user_enabled",
 	"roles_set":  "notice.roles_set",
 	"signed_out": "notice.user_signed_out",
+	"reset_sent": "notice.reset_sent",
 }
 
 func (h *Handler) adminUserPage(w http.ResponseWriter, r *http.Request) {
@@ -229,6 +230,13 @@ func (h *Handler) adminSignout(w http.ResponseWriter, r *http.Request) {
 	h.adminAction(w, r, "signed_out", func(_ gatehouse.Principal, id string, c gatehouse.Client) error {
 		_, err := h.svc.RevokeUserSessions(r.Context(), id, c)
 		return err
+	})
+}
+
+// adminRecovery sends the user a recovery link with Service.SendRecovery.
+func (h *Handler) adminRecovery(w http.ResponseWriter, r *http.Request) {
+	h.adminAction(w, r, "reset_sent", func(_ gatehouse.Principal, id string, c gatehouse.Client) error {
+		return h.svc.SendRecovery(r.Context(), id, c)
 	})
 }
 

@@ -30,6 +30,7 @@ func (h *Handler) checkedRD(rd string) string {
 func (h *Handler) signinPage(w http.ResponseWriter, r *http.Request) {
 	p := h.newPage(r, "signin.title")
 	p.Form.RD = h.checkedRD(r.URL.Query().Get("rd"))
+	p.notice(r, signinNotices)
 	h.signinForm(w, r, http.StatusOK, p)
 }
 
@@ -165,6 +166,9 @@ var notices = map[string]string{
 	"password_changed":  "notice.password_changed",
 	"signed_out_one":    "notice.signed_out_one",
 	"signed_out_others": "notice.signed_out_others",
+	"email_change_sent": "notice.email_change_sent",
+	"verification_sent": "notice.verification_sent",
+	"email_verified":    "notice.email_verified",
 }
 
 func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) {

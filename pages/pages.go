@@ -168,6 +168,11 @@ func (h *Handler) routes() *http.ServeMux {
 	route(signoutPath, map[string]http.HandlerFunc{"POST": h.signout})
 	route(accountPath, map[string]http.HandlerFunc{"GET": h.loggedIn(h.accountPage)})
 	route(accountPath+"/password", map[string]http.HandlerFunc{"POST": h.loggedIn(h.changePassword)})
+	route(accountPath+"/email", map[string]http.HandlerFunc{"POST": h.loggedIn(h.changeEmail)})
+	route(accountPath+"/email/verification", map[string]http.HandlerFunc{"POST": h.loggedIn(h.resendVerification)})
+	route(recoverPath, map[string]http.HandlerFunc{"GET": h.recoverPage, "POST": h.recover})
+	route(gatehouse.ResetPath, map[string]http.HandlerFunc{"GET": h.resetPage, "POST": h.reset})
+	route(gatehouse.VerifyPath, map[string]http.HandlerFunc{"GET": h.verifyPage, "POST": h.verify})
 	route(accountPath+"/logins/signout", map[string]http.HandlerFunc{"POST": h.loggedIn(h.signoutOne)})
 	route(accountPath+"/logins/signout-others", map[string]http.HandlerFunc{"POST": h.loggedIn(h.signoutOthers)})
 	admin, audit := h.permitted(gatehouse.PermUsersAdmin), h.permitted(gatehouse.PermAuditRead)
@@ -177,11 +182,10 @@ func (h *Handler) routes() *http.ServeMux {
 	route(adminPath+"users/{id}/enable", map[string]http.HandlerFunc{"POST": admin(h.adminEnable)})
 	route(adminPath+"users/{id}/roles", map[string]http.HandlerFunc{"POST": admin(h.adminSetRoles)})
 	route(adminPath+"users/{id}/signout", map[string]http.HandlerFunc{"POST": admin(h.adminSignout)})
+	route(adminPath+"users/{id}/recovery", map[string]http.HandlerFunc{"POST": admin(h.adminRecovery)})
 	route(auditPath, map[string]http.HandlerFunc{"GET": audit(h.adminAudit)})
-	// Later: /auth/recover, /auth/reset, /auth/verify-email (email),
-	// /auth/factors (second factors, passkeys), /auth/consent (OpenID
-	// Connect), and on a user's admin page, their second factors and
-	// "send a reset email".
+	// Later: /auth/factors (second factors, passkeys), /auth/consent
+	// (OpenID Connect), and on a user's admin page, their second factors.
 	route(stylePath, map[string]http.HandlerFunc{"GET": h.serveStyle})
 	if h.logo != nil {
 		route(logoPath, map[string]http.HandlerFunc{"GET": h.serveLogo})
@@ -263,7 +267,13 @@ type page struct {
 	Invalid    string
 	Form       form
 	Signup     bool // the sign-up page exists
+	EmailOn    bool // Gatehouse sends email: recovery, verification
 	ReturnHost string
+	// Token is the one-time token of a link's page (reset, verify-email),
+	// and LinkEmail the address it was sent to; LinkDone says the link's
+	// page has nothing left to do (the token is bad or spent).
+	Token, LinkEmail string
+	LinkDone         bool
 
 	// CanAdmin and CanAudit show the nav's links to the admin pages.
 	CanAdmin, CanAudit bool
@@ -300,7 +310,7 @@ type form struct {
 
 func (h *Handler) newPage(r *http.Request, title string) *page {
 	lang := pickLanguage(r.Header.Get("Accept-Language"))
-	return &page{L: catalogue[lang], Lang: lang, Brand: h.cfg.BrandName, Logo: h.logo != nil, Title: title, Signup: !h.cfg.NoSignup}
+	return &page{L: catalogue[lang], Lang: lang, Brand: h.cfg.BrandName, Logo: h.logo != nil, Title: title, Signup: !h.cfg.NoSignup, EmailOn: h.svc.EmailOn()}
 }
 
 var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -501,7 +511,7 @@ var fixedWords = regexp.MustCompile(`\{\{\s*(?:\.L\.T\s+"([^"]+)"|\.L\.F\s+"([^"
 var htmlText = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
 
 // pageNames are the templates beside layout.html, one per page.
-var pageNames = []string{"signin", "signup", "account", "forbidden", "problem", "admin_users", "admin_user", "admin_audit"}
+var pageNames = []string{"signin", "signup", "account", "forbidden", "problem", "recover", "reset", "verify_email", "admin_users", "admin_user", "admin_audit"}
 
 // parseLanguage parses the templates with m's fixed words and the brand
 // in place, or as they are written when m is nil.

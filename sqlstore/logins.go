@@ -33,7 +33,7 @@ const (
 // the user id), as each column costs decoding.
 const sessionQuery = `SELECT l.id, l.device, l.ip, l.user_agent, l.remember,
 	l.created_at, l.last_seen_at, l.expires_at, l.idle_expires_at,
-	u.id, u.email, u.password_hash, u.roles, u.disabled, u.created_at
+	u.id, u.email, u.password_hash, u.roles, u.disabled, u.email_verified, u.created_at
 FROM logins l JOIN users u ON u.id = l.user_id
 WHERE l.secret_hash = $1 AND l.mode = 'session'`
 
@@ -81,7 +81,7 @@ func (s *Store) SessionBySecretHash(ctx context.Context, hash []byte) (gatehouse
 	err := s.e.Read().QueryRow(ctx, sessionQuery, hash).Scan(
 		&l.ID, &l.Device, &l.IP, &l.UserAgent, &l.Remember,
 		&created, &seen, &expires, &idle,
-		&u.ID, &u.Email, &u.PasswordHash, s.e.ScanRoles(&u.Roles), &u.Disabled, &userCreated)
+		&u.ID, &u.Email, &u.PasswordHash, s.e.ScanRoles(&u.Roles), &u.Disabled, &u.EmailVerified, &userCreated)
 	if err != nil {
 		return gatehouse.Login{}, gatehouse.User{}, s.failOrNotFound(err, "session")
 	}

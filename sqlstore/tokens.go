@@ -22,7 +22,7 @@ const (
 const refreshTokenQuery = `SELECT rt.login_id, rt.created_at, rt.expires_at, rt.used_at,
 	l.user_id, l.mode, l.secret_hash, l.device, l.ip, l.user_agent, l.remember,
 	l.created_at, l.last_seen_at, l.expires_at, l.idle_expires_at,
-	u.email, u.password_hash, u.roles, u.disabled, u.created_at
+	u.email, u.password_hash, u.roles, u.disabled, u.email_verified, u.created_at
 FROM refresh_tokens rt
 JOIN logins l ON l.id = rt.login_id
 JOIN users u ON u.id = l.user_id
@@ -77,7 +77,7 @@ func (s *Store) RefreshToken(ctx context.Context, hash []byte) (gatehouse.Refres
 		&rt.LoginID, &rtCreated, &rtExpires, &rtUsed,
 		&l.UserID, &mode, &l.SecretHash, &l.Device, &l.IP, &l.UserAgent, &l.Remember,
 		&created, &seen, &expires, &idle,
-		&u.Email, &u.PasswordHash, s.e.ScanRoles(&u.Roles), &u.Disabled, &userCreated)
+		&u.Email, &u.PasswordHash, s.e.ScanRoles(&u.Roles), &u.Disabled, &u.EmailVerified, &userCreated)
 	if err != nil {
 		return gatehouse.RefreshToken{}, gatehouse.Login{}, gatehouse.User{}, s.failOrNotFound(err, "refresh token")
 	}

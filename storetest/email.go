@@ -266,3 +266,28 @@ func testClaimMailConcurrently(t *testing.T, s gatehouse.Store) {
 		}
 	}
 }
+
+// testEmailVerifiedRead checks that every read of a user, alone or with
+// a login or a refresh token, says whether the email is verified.
+func testEmailVerifiedRead(t *testing.T, s gatehouse.Store) {
+	u := User("user-alice")
+	u.EmailVerified = true
+	CreateUser(t, s, u)
+	l := Session("login-1", u.ID, T0)
+	CreateLogin(t, s, l)
+	_, got, err := s.SessionBySecretHash(t.Context(), l.SecretHash)
+	if err != nil || !got.EmailVerified {
+		t.Errorf("SessionBySecretHash: user %+v, %v; want it verified", got, err)
+	}
+	tl := Token("login-2", u.ID, T0)
+	rt := gatehouse.RefreshToken{Hash: secretHash("refresh"), LoginID: tl.ID, CreatedAt: T0, ExpiresAt: T0.Add(time.Hour)}
+	if err := s.CreateTokenLogin(t.Context(), tl, rt, Event(gatehouse.EventLoginSucceeded, u.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, got, err := s.RefreshToken(t.Context(), rt.Hash); err != nil || !got.EmailVerified {
+		t.Errorf("RefreshToken: user %+v, %v; want it verified", got, err)
+	}
+	if got, err := s.UserByEmail(t.Context(), u.Email); err != nil || !got.EmailVerified {
+		t.Errorf("UserByEmail: %+v, %v; want it verified", got, err)
+	}
+}

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) gatehouse.Store) {
 		{"UpdateUserEmailTaken", testUpdateUserEmailTaken},
 		{"Outbox", testOutbox},
 		{"ClaimMailConcurrently", testClaimMailConcurrently},
+		{"EmailVerifiedRead", testEmailVerifiedRead},
 		{"Timestamps", testTimestamps},
 		{"Concurrency", testConcurrency},
 		{"Ping", testPing},

@@ -52,6 +52,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	brandLogo := fs.String("brand-logo", "", "image file shown beside the product name on the sign-in pages: PNG, JPEG, WebP or SVG, at most 32 KiB")
 	brandColor := fs.String("brand-color", "", `accent colour of the sign-in pages, "#RRGGBB" (buttons and links; text on it and links are kept readable)`)
 	tok := tokenFlags(fs)
+	mail := emailFlags(fs)
 	var proxies listFlag
 	fs.Var(&proxies, "trusted-proxies", "comma-separated addresses or CIDRs whose X-Forwarded-For is trusted")
 	var limits gatehouse.Limits
@@ -59,6 +60,8 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	fs.IntVar(&limits.AddressFailures, "limit-address-failures", 100, "failed logins per address per 15 minutes, across accounts")
 	fs.IntVar(&limits.Registrations, "limit-registrations", 100, "registrations per address per hour")
 	fs.IntVar(&limits.Refreshes, "limit-refreshes", 600, "token refreshes per address per minute")
+	fs.IntVar(&limits.Recoveries, "limit-recoveries", 20, "recovery requests per address per hour")
+	fs.IntVar(&limits.RecoveriesPerAccount, "limit-recoveries-per-account", 3, "recovery and verification messages one account may be sent per hour")
 	fs.IntVar(&limits.IPv6Prefix, "limit-ipv6-prefix", 64, "every per-address limit counts an IPv6 client by its network of this many bits")
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address instead of the API's (bind it privately)")
 	pprofAddr := fs.String("pprof-addr", "", "serve Go's profiler (net/http/pprof) on this address; bind it privately, for diagnosis only")
@@ -104,6 +107,10 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	if err != nil {
 		return err
 	}
+	email, err := mail.config(*dev, *brandName, tokens.Secret, std, log)
+	if err != nil {
+		return err
+	}
 	st, err := openStore(ctx, *db, log)
 	if err != nil {
 		return err
@@ -112,6 +119,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	cfg := gatehouse.Config{
 		Logger: log, Roles: roles, DefaultRole: *defaultRole, NoSignup: *noSignup,
 		SessionIdle: *idle, SessionMax: *maxAge, RememberMax: *remember, Tokens: tokens, Limits: limits,
+		Email: email, PublicURL: *issuer,
 	}
 	cfg.Hasher = newHasher()
 	if *redisURL != "" {
@@ -131,6 +139,9 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	}
 	if err := svc.Start(ctx); err != nil {
 		return err
+	}
+	if email != nil {
+		m.WatchOutbox(svc.Outbox)
 	}
 	apiCfg := httpapi.Config{Dev: *dev, CookieDomain: *cookieDomain, TrustedProxies: trusted, OnRequest: m.Request}
 	if *metricsAddr == "" {

@@ -17,7 +17,7 @@ var cliClient = gatehouse.Client{IP: "cli"}
 
 func userCmd(ctx context.Context, args []string, getenv env, std stdio) error {
 	if len(args) == 0 {
-		return usagef("usage: gatehouse user add|list|disable|enable|roles")
+		return usagef("usage: gatehouse user add|list|disable|enable|roles|recover")
 	}
 	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
 	db := dbFlag(fs)
@@ -93,8 +93,27 @@ func userCmd(ctx context.Context, args []string, getenv env, std stdio) error {
 			fmt.Fprintf(std.out, "%s now has roles %s\n", u.Email, strings.Join(u.Roles, ","))
 			return nil
 		})
+	case "recover":
+		issuer := fs.String("issuer", "", "public base URL of Gatehouse, as serve takes it; the link points there")
+		fs.String("secret-file", "", "accepted as serve takes it; a link made here is not sealed, so it needs no secret")
+		email, err := parseOneArg(fs, args[1:], getenv, "E --issuer URL")
+		if err != nil {
+			return err
+		}
+		if *issuer == "" {
+			return usagef("usage: gatehouse user recover E --issuer URL")
+		}
+		return withUser(ctx, *db, email, gatehouse.Config{PublicURL: *issuer}, func(svc *gatehouse.Service, u gatehouse.User) error {
+			link, err := svc.RecoveryLink(ctx, u.Email, cliClient)
+			if err != nil {
+				return err
+			}
+			// The link is a secret: standard output only, never the log.
+			fmt.Fprintln(std.out, link)
+			return nil
+		})
 	default:
-		return usagef("unknown command \"user %s\"; want add, list, disable, enable or roles", args[0])
+		return usagef("unknown command \"user %s\"; want add, list, disable, enable, roles or recover", args[0])
 	}
 }
 
