@@ -52,6 +52,8 @@ var eventTypes = []string{
 	EventUserCreated, EventLoginSucceeded, EventLoginFailed, EventLoginThrottled, EventLogout,
 	EventSessionRevoked, EventSessionEvicted, EventPasswordChanged, EventUserDisabled,
 	EventUserEnabled, EventUserRolesChanged, EventTokenRefreshed, EventRefreshTokenReused, EventKeysRotated,
+	EventRecoveryRequested, EventPasswordReset, EventVerificationRequested, EventEmailVerified,
+	EventEmailChangeRequested, EventEmailChanged, EventEmailSent, EventEmailFailed,
 }
 
 // EventTypes returns the audit event types the server records.

@@ -40,6 +40,9 @@ func emailDisabled() error {
 // EmailOn reports whether the service sends email.
 func (s *Service) EmailOn() bool { return s.mail != nil }
 
+// maxLangLength bounds the Accept-Language a message keeps.
+const maxLangLength = 256
+
 // queue returns m sealed for the outbox when email is on, else nothing:
 // notices are skipped without email, and the flows that need it refuse
 // earlier with CodeEmailDisabled.
@@ -50,13 +53,16 @@ func (s *Service) queue(u User, m Mail, c Client, now time.Time) []QueuedMail {
 	if m.To == "" {
 		m.To = u.Email
 	}
-	m.Lang = c.Lang
+	m.Lang = truncate(c.Lang, maxLangLength)
 	return []QueuedMail{s.mail.seal(u.ID, m, now)}
 }
 
 // queued wakes this server's sender after a commit that queued mail.
 func (s *Service) queued(mail []QueuedMail) {
 	if len(mail) > 0 && s.mail != nil {
+		for range mail {
+			s.cfg.Metrics.Mail("queued")
+		}
 		s.mail.wake()
 	}
 }

@@ -2,6 +2,8 @@ package gatehouse_test
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -34,7 +36,11 @@ const (
 
 var client = gatehouse.Client{IP: "192.0.2.10", UserAgent: "test", Lang: "en"}
 
-func newMailEnv(t *testing.T, email func(*gatehouse.EmailConfig)) *mailEnv {
+func newMailEnv(t testing.TB, email func(*gatehouse.EmailConfig)) *mailEnv {
+	return newMailEnvLimits(t, email, gatehouse.Limits{})
+}
+
+func newMailEnvLimits(t testing.TB, email func(*gatehouse.EmailConfig), limits gatehouse.Limits) *mailEnv {
 	t.Helper()
 	e := &mailEnv{clock: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "gatehouse.db"))
@@ -61,7 +67,7 @@ func newMailEnv(t *testing.T, email func(*gatehouse.EmailConfig)) *mailEnv {
 		Now:    e.now,
 		Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0, 0),
 		Tokens: &gatehouse.TokenConfig{Issuer: "https://auth.example.test", Alg: token.EdDSA, Secret: secret},
-		Email:  cfg, PublicURL: "https://auth.example.test/",
+		Email:  cfg, PublicURL: "https://auth.example.test/", Limits: limits,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +90,7 @@ func (e *mailEnv) advance(d time.Duration) {
 	e.mu.Unlock()
 }
 
-func (e *mailEnv) register(t *testing.T, email string) gatehouse.User {
+func (e *mailEnv) register(t testing.TB, email string) gatehouse.User {
 	t.Helper()
 	u, err := e.svc.CreateUser(context.Background(), email, mailPW, []string{gatehouse.RoleCustomer}, client)
 	if err != nil {
@@ -522,4 +528,72 @@ func TestOutboxGivesUpAfterADay(t *testing.T) {
 	if !strings.Contains(auditTypes(t, e.svc, ada.ID), gatehouse.EventEmailFailed) {
 		t.Error("no email.failed event")
 	}
+}
+
+// countingStore counts the store calls a request makes.
+type countingStore struct {
+	gatehouse.Store
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (c *countingStore) count(name string) {
+	c.mu.Lock()
+	c.calls[name]++
+	c.mu.Unlock()
+}
+
+func (c *countingStore) UserByEmail(ctx context.Context, email string) (gatehouse.User, error) {
+	c.count("read")
+	return c.Store.UserByEmail(ctx, email)
+}
+
+func (c *countingStore) RecordAudit(ctx context.Context, ev gatehouse.AuditEvent) error {
+	c.count("write")
+	return c.Store.RecordAudit(ctx, ev)
+}
+
+func (c *countingStore) CreateEmailToken(ctx context.Context, t gatehouse.EmailToken, m []gatehouse.QueuedMail, ev gatehouse.AuditEvent) error {
+	c.count("write")
+	return c.Store.CreateEmailToken(ctx, t, m, ev)
+}
+
+// TestRecoveryDoesTheSameWork holds POST /v1/recovery to one store read
+// and one write transaction whether the account exists, is disabled, asked
+// too often, or not: what a timing attack would measure is the same work
+// (the time itself is measured by BenchmarkRequestRecovery).
+func TestRecoveryDoesTheSameWork(t *testing.T) {
+	ctx := context.Background()
+	e := newMailEnv(t, nil)
+	e.register(t, "ada@example.com")
+	off := e.register(t, "off@example.com")
+	if _, err := e.svc.SetDisabled(ctx, off.ID, true, client); err != nil {
+		t.Fatal(err)
+	}
+	cs := &countingStore{Store: e.st, calls: map[string]int{}}
+	svc, err := gatehouse.NewService(cs, gatehouse.Config{
+		Now: e.now, PublicURL: "https://auth.example.test",
+		Email: &gatehouse.EmailConfig{Mailer: &smtp.Printer{W: io.Discard, Render: mustRenderer(t)}, Secret: []byte("0123456789abcdef0123456789abcdef")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, email := range []string{"ada@example.com", "nobody@example.com", "off@example.com", "ada@example.com", "ada@example.com", "ada@example.com"} {
+		cs.calls = map[string]int{}
+		if err := svc.RequestRecovery(ctx, email, gatehouse.Client{IP: fmt.Sprintf("192.0.2.%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+		if cs.calls["read"] != 1 || cs.calls["write"] != 1 {
+			t.Errorf("request %d (%s): %v, want one read and one write", i+1, email, cs.calls)
+		}
+	}
+}
+
+func mustRenderer(t testing.TB) *smtp.Renderer {
+	t.Helper()
+	r, err := smtp.NewRenderer("Gatehouse", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -32,8 +32,9 @@ var MailKinds = []MailKind{MailRecovery, MailVerify, MailEmailChange, MailPasswo
 type Mail struct {
 	Kind MailKind
 	To   string
-	// Lang is the language the person used (an Accept-Language tag such as
-	// "fr-CA"); "" or a language without words falls back to English.
+	// Lang is the Accept-Language of the request that caused the message
+	// ("fr-CA,fr;q=0.9"); the message is written in the language it
+	// prefers among those with words, else in English.
 	Lang string
 	// Link is the one-time link of MailRecovery, MailVerify and
 	// MailEmailChange. It is a secret: never logged.

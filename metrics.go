@@ -11,8 +11,8 @@ type Metrics interface {
 	// Throttled counts a request refused by a limit: "login",
 	// "register" or "refresh".
 	Throttled(kind string)
-	// Mail counts a delivery attempt of the outbox by outcome: "sent",
-	// "retried" or "failed" (given up).
+	// Mail counts a message queued ("queued") and each delivery attempt
+	// of the outbox by outcome: "sent", "retried" or "failed" (given up).
 	Mail(outcome string)
 }
 

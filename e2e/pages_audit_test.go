@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -20,7 +21,9 @@ import (
 // page, add it to auditPages.
 type auditPage struct {
 	name string
-	path string // opened in the browser; {user} stands for asUser's id
+	// path is opened in the browser; {user} stands for asUser's id,
+	// {reset} and {verify} for the tokens of links sent to asUser.
+	path string
 	as   string // who opens it: asNobody, asUser (signed in, several logins) or asAdmin
 	// form, when set, fills these fields (CSS selector → value) of the
 	// page at path and submits it: the page audited is the answer.
@@ -56,11 +59,25 @@ var auditPages = []auditPage{
 	{name: "forbidden", path: "/v1/verify?permission=users:admin&redirect=true", as: asUser,
 		ready: `document.querySelector("a.button")`},
 	{name: "not found", path: "/auth/nowhere", ready: `document.querySelector("h1")`},
+	{name: "recover", path: "/auth/recover", ready: `document.querySelector("#email")`},
+	{name: "recover sent", path: "/auth/recover",
+		// Not asUser's address: a new link would replace {reset}.
+		form:  map[string]string{"#email": "someone@example.com"},
+		ready: `document.querySelector(".notice")`},
+	{name: "reset", path: "/auth/reset?token={reset}", ready: `document.querySelector("#new_password")`},
+	{name: "reset refused", path: "/auth/reset?token={reset}",
+		form:  map[string]string{"#new_password": "short"},
+		ready: `document.querySelector(".error") && document.querySelector("#new_password[aria-invalid]")`},
+	{name: "link spent", path: "/auth/reset?token=" + strings.Repeat("A", 43), ready: `document.querySelector(".error")`},
+	{name: "verify email", path: "/auth/verify-email?token={verify}", ready: `document.querySelector("button.primary")`},
 	{name: "admin users", path: "/auth/admin/?email=a", as: asAdmin, ready: `document.querySelector("table")`},
 	{name: "admin user", path: "/auth/admin/users/{user}?notice=disabled", as: asAdmin,
 		ready: `document.querySelector("input[type=checkbox]") && document.querySelector(".notice")`},
 	{name: "audit log", path: "/auth/admin/audit?type=login.succeeded", as: asAdmin, ready: `document.querySelector("table")`},
 }
+
+// printedLinks finds the links of the messages serve --dev prints.
+var printedLinks = regexp.MustCompile(`/auth/(reset|verify-email)\?token=([A-Za-z0-9_-]{43})`)
 
 // auditSite is a running `gatehouse serve` with a browser whose tabs are
 // signed in as each of the auditPages' users.
@@ -68,6 +85,8 @@ type auditSite struct {
 	s      *server
 	tabs   map[string]*tab
 	userID string // asUser's
+	// tokens of the links sent to asUser, by the name of their stand-in
+	tokens map[string]string
 }
 
 // brandLogo is the logo of the branded configuration: an SVG.
@@ -102,8 +121,18 @@ func newAuditSite(t *testing.T, flags ...string) *auditSite {
 	if _, errOut, code := cli(t, shopPassword+"\n", nil, "user", "add", "--db", s.db, "--email", adminEmail, "--role", "admin", "--password-stdin"); code != 0 {
 		t.Fatalf("user add: %s", errOut)
 	}
+	// serve --dev prints the messages it would send: the verification
+	// message of the sign-up, then a recovery message.
+	s.want(s.call(newClient(), "POST", "/v1/recovery", map[string]string{"email": auditEmail}), 202, "")
+	tokens := map[string]string{}
+	eventually(t, 10*time.Second, "the links on standard output", func() bool {
+		for _, m := range printedLinks.FindAllStringSubmatch(s.out.String(), -1) {
+			tokens[map[string]string{"reset": "{reset}", "verify-email": "{verify}"}[m[1]]] = m[2]
+		}
+		return len(tokens) == 2
+	})
 	browser := newBrowser(t)
-	site := &auditSite{s: s, tabs: map[string]*tab{asNobody: openTab(t, browser, s.url, "signed out")}, userID: created.body["id"].(string)}
+	site := &auditSite{s: s, tabs: map[string]*tab{asNobody: openTab(t, browser, s.url, "signed out")}, userID: created.body["id"].(string), tokens: tokens}
 	for as, email := range map[string]string{asUser: auditEmail, asAdmin: adminEmail} {
 		u := openTab(t, browser, s.url, "signed in as "+as)
 		u.do("signing in",
@@ -123,7 +152,11 @@ func newAuditSite(t *testing.T, flags ...string) *auditSite {
 func (a *auditSite) open(p auditPage, beforeSubmit func()) *tab {
 	b := a.tabs[p.as]
 	b.t.Helper()
-	b.do("opening "+p.path, chromedp.Navigate(a.s.url+strings.ReplaceAll(p.path, "{user}", a.userID)))
+	path := strings.ReplaceAll(p.path, "{user}", a.userID)
+	for k, v := range a.tokens {
+		path = strings.ReplaceAll(path, k, v)
+	}
+	b.do("opening "+p.path, chromedp.Navigate(a.s.url+path))
 	if p.form != nil {
 		b.waitFor("the form of "+p.name, `document.readyState === "complete"`, stepTimeout)
 		var steps []chromedp.Action[chromedp.Void]
@@ -151,7 +184,8 @@ type axeViolation struct {
 // TestPagesAxe audits every page of auditPages with axe-core, the
 // accessibility rules engine, in Chromium at 1280 px and 320 px wide, in
 // each of auditConfigs, and fails on any violation of serious or
-// critical impact (the others are logged). axe is injected through the
+// critical impact (the others are logged), with a screenshot of each
+// (the artifacts, to look at). axe is injected through the
 // DevTools protocol (Runtime.evaluate), which the pages' CSP, which
 // forbids inline script, does not govern; the test checks that it ran.
 func TestPagesAxe(t *testing.T) {
@@ -188,6 +222,7 @@ func TestPagesAxe(t *testing.T) {
 					if err != nil {
 						t.Fatalf("%s at %d px: running axe: %v", p.name, width, err)
 					}
+					b.screenshot(fmt.Sprintf("page-%s-%s-%d.png", cfg.name, strings.ReplaceAll(p.name, " ", "-"), width))
 					for _, v := range r.Violations {
 						msg := fmt.Sprintf("%s at %d px: %s (%s): %s\n\t%s", p.name, width, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
 						if v.Impact == "serious" || v.Impact == "critical" {

@@ -57,7 +57,7 @@ func New(liveLogins func(context.Context) (int, error)) *Metrics {
 			Name: "gatehouse_store_errors_total", Help: "Requests answered 503 because the store (or Redis) failed.",
 		}),
 		mail: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gatehouse_mail_total", Help: "Delivery attempts of the outbox's messages by outcome: sent, retried, failed (given up).",
+			Name: "gatehouse_mail_total", Help: "Messages queued in the outbox, and delivery attempts by outcome: sent, retried, failed (given up).",
 		}, []string{"outcome"}),
 	}
 	reg.MustRegister(m.requests, m.latency, m.logins, m.reused, m.throttled, m.storeErrors, m.mail,

@@ -2,8 +2,8 @@ package pages
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
+
+	"github.com/gatehouse/gatehouse"
 )
 
 // messages is one language's words, by key. Every language has every key
@@ -30,26 +30,9 @@ var (
 )
 
 // pickLanguage returns the language of the catalogue that an
-// Accept-Language header prefers most ("fr-CA;q=0.9, en;q=0.8"), or the
-// default. Only the primary subtag counts.
+// Accept-Language header prefers most, or the default.
 func pickLanguage(header string) string {
-	best, bestQ := languages[0], -1.0
-	for part := range strings.SplitSeq(header, ",") {
-		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				continue
-			}
-			q = f
-		}
-		primary, _, _ := strings.Cut(strings.ToLower(tag), "-")
-		if _, ok := catalogue[primary]; ok && q > 0 && q > bestQ {
-			best, bestQ = primary, q
-		}
-	}
-	return best
+	return gatehouse.PickLanguage(header, func(l string) bool { _, ok := catalogue[l]; return ok }, languages[0])
 }
 
 var english = messages{

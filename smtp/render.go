@@ -137,14 +137,10 @@ func (r *Renderer) Render(m gatehouse.Mail) (Message, error) {
 	return msg, nil
 }
 
-// language returns the language of tag (its primary subtag) when there
-// are words for it, else the default.
-func (r *Renderer) language(tag string) string {
-	primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
-	if _, ok := r.text[primary]; ok {
-		return primary
-	}
-	return defaultLang
+// language returns the language an Accept-Language header prefers
+// among those with words, else the default.
+func (r *Renderer) language(header string) string {
+	return gatehouse.PickLanguage(header, func(l string) bool { _, ok := r.text[l]; return ok }, defaultLang)
 }
 
 // validFor says how long a link works, in whole hours or minutes.

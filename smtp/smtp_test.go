@@ -285,3 +285,21 @@ func TestPrinter(t *testing.T) {
 		t.Errorf("printed %q", b.String())
 	}
 }
+
+func TestRenderPicksTheLanguageByPreference(t *testing.T) {
+	r := renderer(t, "")
+	for header, want := range map[string]string{
+		"de-DE, fr;q=0.9, en;q=0.8": "fr",
+		"en;q=0.5, fr-CA;q=0.7":     "fr",
+		"":                          "en",
+		"fr;q=0, en;q=0.1":          "en",
+	} {
+		msg, err := r.Render(gatehouse.Mail{Kind: gatehouse.MailPasswordChanged, To: "a@example.com", Lang: header})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msg.Lang != want {
+			t.Errorf("Accept-Language %q: written in %q, want %q", header, msg.Lang, want)
+		}
+	}
+}
