@@ -224,3 +224,33 @@ func TestEmailDevPrintsMessages(t *testing.T) {
 		t.Errorf("GET /v1/me without a login: %d", r.status)
 	}
 }
+
+// TestEmailAdminRecovery sends a user a recovery link from the admin API:
+// only for users:admin, audited with the admin's id.
+func TestEmailAdminRecovery(t *testing.T) {
+	srv, flags := mailServer(t)
+	s := start(t, "", flags...)
+	created := s.call(newClient(), "POST", "/v1/users", map[string]string{"email": "ada@example.com", "password": password})
+	s.want(created, 201, "")
+	id := created.body["id"].(string)
+	if _, errOut, code := cli(t, password+"\n", nil, "user", "add", "--db", s.db, "--email", "root@example.com", "--role", "admin", "--password-stdin"); code != 0 {
+		t.Fatalf("user add: %s", errOut)
+	}
+	admin, customer := newClient(), newClient()
+	s.want(s.call(admin, "POST", "/v1/login", map[string]any{"email": "root@example.com", "password": password, "mode": "session"}), 200, "")
+	s.want(s.call(customer, "POST", "/v1/login", map[string]any{"email": "ada@example.com", "password": password, "mode": "session"}), 200, "")
+
+	s.want(s.call(customer, "POST", "/v1/admin/users/"+id+"/recovery", nil), 403, "forbidden")
+	s.want(s.call(admin, "POST", "/v1/admin/users/no-such-user/recovery", nil), 404, "not_found")
+	s.want(s.call(admin, "POST", "/v1/admin/users/"+id+"/recovery", nil), 202, "")
+	path, _ := linkIn(t, messageTo(t, srv, 1, "ada@example.com"))
+	if path != "/auth/reset" {
+		t.Errorf("link to %s", path)
+	}
+	events := s.call(admin, "GET", "/v1/admin/audit?type=recovery.requested", nil)
+	s.want(events, 200, "")
+	list := events.body["events"].([]any)
+	if len(list) != 1 || !strings.Contains(list[0].(map[string]any)["detail"].(string), "by=") {
+		t.Errorf("recovery.requested events: %s", events.raw)
+	}
+}

@@ -174,3 +174,33 @@ func TestVerifyAndChangeEmailPages(t *testing.T) {
 	wantRedirect(t, e.post(e.client(), "/auth/verify-email", url.Values{"token": {change}}), "/auth/signin?notice=email_verified")
 	has(t, e.get(c, "/auth/account"), "countess@example.com")
 }
+
+func TestAdminSendsAResetLink(t *testing.T) {
+	e := newMailEnv(t)
+	root := e.create("root@example.com", gatehouse.RoleAdmin)
+	ada := e.create("ada@example.com", gatehouse.RoleCustomer)
+	admin, customer := e.client(), e.client()
+	wantRedirect(t, e.signIn(admin, "root@example.com", pw), "/auth/account")
+	wantRedirect(t, e.signIn(customer, "ada@example.com", pw), "/auth/account")
+
+	has(t, e.get(admin, "/auth/admin/users/"+ada.ID), `action="/auth/admin/users/`+ada.ID+`/recovery"`)
+	want(t, e.post(customer, "/auth/admin/users/"+ada.ID+"/recovery", url.Values{}), http.StatusForbidden)
+	want(t, e.post(admin, "/auth/admin/users/"+ada.ID+"/recovery", url.Values{}, "Sec-Fetch-Site", "cross-site"), http.StatusForbidden)
+	if n, _, _ := e.svc.Outbox(context.Background()); n != 0 {
+		t.Fatalf("%d messages queued by refused requests", n)
+	}
+	wantRedirect(t, e.post(admin, "/auth/admin/users/"+ada.ID+"/recovery", url.Values{}), "/auth/admin/users/"+ada.ID+"?notice=reset_sent")
+	if path, _ := e.nextLink(1); path != gatehouse.ResetPath {
+		t.Errorf("link to %s", path)
+	}
+	if m := e.smtp.Messages()[0]; m.To[0] != "ada@example.com" {
+		t.Errorf("sent to %v", m.To)
+	}
+	found := false
+	for _, ev := range e.events(ada.ID) {
+		found = found || ev.Type == gatehouse.EventRecoveryRequested && strings.Contains(ev.Detail, "by="+root.ID)
+	}
+	if !found {
+		t.Error("no recovery.requested event naming the admin")
+	}
+}
