@@ -83,7 +83,7 @@ func TestReadmeProxyWalkthrough(t *testing.T) {
 	email := "readme@example.com"
 	b := openTab(t, newBrowser(t), base, "readme")
 	b.wantSignIn(base, target)
-	b.do("following \"Create one\"", chromedp.Click(chromedp.CSS("p.alt a")))
+	b.do("following \"Create one\"", chromedp.Click(chromedp.CSS(`a[href^="/auth/signup"]`)))
 	b.waitFor("the sign-up page", `document.readyState === "complete" && location.pathname === "/auth/signup" && document.querySelector("#email") !== null`, stepTimeout)
 	b.do("creating an account",
 		chromedp.SetValue(chromedp.CSS("#email"), email),
