@@ -43,6 +43,13 @@ const (
 	// verification or change-of-address link sent.
 	EventVerificationRequested = "email.verification_requested"
 	EventEmailChangeRequested  = "email.change_requested"
+	EventMFAEnrolled           = "mfa.enrolled"
+	EventMFARemoved            = "mfa.removed"
+	EventMFAFailed             = "mfa.failed"
+	EventRecoveryCodeUsed      = "recovery_code.used"
+	EventPasskeyAdded          = "passkey.added"
+	EventPasskeyRemoved        = "passkey.removed"
+	EventLoginSteppedUp        = "login.stepped_up"
 	EventEmailSent             = "email.sent"
 	EventEmailFailed           = "email.failed"
 )

@@ -70,3 +70,23 @@ func (a auditLogged) CreateKey(ctx context.Context, k SigningKey, ev AuditEvent)
 func (a auditLogged) RecordAudit(ctx context.Context, ev AuditEvent) error {
 	return a.logged(a.Store.RecordAudit(ctx, ev), ev)
 }
+
+func (a auditLogged) PutTOTP(ctx context.Context, t TOTP, ev AuditEvent) error {
+	return a.logged(a.Store.PutTOTP(ctx, t, ev), ev)
+}
+
+func (a auditLogged) ConfirmTOTP(ctx context.Context, userID string, step int64, codes [][]byte, ev AuditEvent) error {
+	return a.logged(a.Store.ConfirmTOTP(ctx, userID, step, codes, ev), ev)
+}
+
+func (a auditLogged) DeleteTOTP(ctx context.Context, userID string, codes bool, mail []QueuedMail, ev AuditEvent) error {
+	return a.logged(a.Store.DeleteTOTP(ctx, userID, codes, mail, ev), ev)
+}
+
+func (a auditLogged) SetRecoveryCodes(ctx context.Context, userID string, codes [][]byte, ev AuditEvent) error {
+	return a.logged(a.Store.SetRecoveryCodes(ctx, userID, codes, ev), ev)
+}
+
+func (a auditLogged) UseRecoveryCode(ctx context.Context, userID string, hash []byte, mail []QueuedMail, ev AuditEvent) error {
+	return a.logged(a.Store.UseRecoveryCode(ctx, userID, hash, mail, ev), ev)
+}

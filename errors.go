@@ -30,6 +30,13 @@ const (
 	CodeEmailDisabled      Code = "email_disabled"
 	CodeAlreadyVerified    Code = "already_verified"
 	CodeEmailUnverified    Code = "email_unverified"
+	CodeMFARequired        Code = "mfa_required"
+	CodeInvalidCode        Code = "invalid_code"
+	CodeAlreadyEnrolled    Code = "already_enrolled"
+	CodeNotEnrolled        Code = "not_enrolled"
+	// CodeInsufficientAuth is RFC 9470's: the login's assurance is too
+	// low for what it asks.
+	CodeInsufficientAuth Code = "insufficient_user_authentication"
 )
 
 // Error is the one error type of the domain. Stores translate driver errors

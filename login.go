@@ -30,6 +30,10 @@ type Login struct {
 	ExpiresAt time.Time
 	// IdleExpiresAt is when an unused session ends (session mode only).
 	IdleExpiresAt time.Time
+	// AAL is the login's assurance level (AAL1 or AAL2) and AMR its
+	// authentication methods (RFC 8176: AMRPassword, AMROTP, ...).
+	AAL int
+	AMR []string
 }
 
 // Live reports whether the login is usable at now.

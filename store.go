@@ -148,6 +148,7 @@ type Store interface {
 	StatsStore
 	OutboxStore
 	EmailStore
+	FactorStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 }

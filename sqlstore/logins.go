@@ -10,10 +10,10 @@ import (
 )
 
 const loginColumns = `id, user_id, mode, secret_hash, device, ip, user_agent, remember,
-	created_at, last_seen_at, expires_at, idle_expires_at`
+	created_at, last_seen_at, expires_at, idle_expires_at, aal, amr`
 
 const (
-	insertLogin = `INSERT INTO logins (` + loginColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+	insertLogin = `INSERT INTO logins (` + loginColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
 	loginByID   = `SELECT ` + loginColumns + ` FROM logins WHERE id = $1`
 	listLogins  = `SELECT ` + loginColumns + ` FROM logins
 		WHERE user_id = $1 AND expires_at > $2 AND (idle_expires_at = 0 OR idle_expires_at > $2)
@@ -32,7 +32,7 @@ const (
 // connection. It leaves out what is known without it (the hash, the mode,
 // the user id), as each column costs decoding.
 const sessionQuery = `SELECT l.id, l.device, l.ip, l.user_agent, l.remember,
-	l.created_at, l.last_seen_at, l.expires_at, l.idle_expires_at,
+	l.created_at, l.last_seen_at, l.expires_at, l.idle_expires_at, l.aal, l.amr,
 	u.id, u.email, u.password_hash, u.roles, u.disabled, u.email_verified, u.created_at
 FROM logins l JOIN users u ON u.id = l.user_id
 WHERE l.secret_hash = $1 AND l.mode = 'session'`
@@ -65,7 +65,8 @@ func insertLoginIn(ctx context.Context, tx Conn, l gatehouse.Login) error {
 	}
 	_, err := tx.Exec(ctx, insertLogin,
 		l.ID, l.UserID, string(l.Mode), hash, l.Device, l.IP, l.UserAgent, l.Remember,
-		unixNano(l.CreatedAt), unixNano(l.LastSeenAt), unixNano(l.ExpiresAt), unixNano(l.IdleExpiresAt))
+		unixNano(l.CreatedAt), unixNano(l.LastSeenAt), unixNano(l.ExpiresAt), unixNano(l.IdleExpiresAt),
+		aalOf(l), gatehouse.AMRString(amrOf(l)))
 	return err
 }
 
@@ -76,17 +77,18 @@ func (s *Store) SessionBySecretHash(ctx context.Context, hash []byte) (gatehouse
 	var (
 		l                                         gatehouse.Login
 		u                                         gatehouse.User
+		amr                                       string
 		created, seen, expires, idle, userCreated int64
 	)
 	err := s.e.Read().QueryRow(ctx, sessionQuery, hash).Scan(
 		&l.ID, &l.Device, &l.IP, &l.UserAgent, &l.Remember,
-		&created, &seen, &expires, &idle,
+		&created, &seen, &expires, &idle, &l.AAL, &amr,
 		&u.ID, &u.Email, &u.PasswordHash, s.e.ScanRoles(&u.Roles), &u.Disabled, &u.EmailVerified, &userCreated)
 	if err != nil {
 		return gatehouse.Login{}, gatehouse.User{}, s.failOrNotFound(err, "session")
 	}
 	u.Roles = noRoles(u.Roles)
-	l.UserID, l.Mode, l.SecretHash = u.ID, gatehouse.ModeSession, bytes.Clone(hash)
+	l.UserID, l.Mode, l.SecretHash, l.AMR = u.ID, gatehouse.ModeSession, bytes.Clone(hash), gatehouse.ParseAMR(amr)
 	l.CreatedAt, l.LastSeenAt = fromUnixNano(created), fromUnixNano(seen)
 	l.ExpiresAt, l.IdleExpiresAt = fromUnixNano(expires), fromUnixNano(idle)
 	u.CreatedAt = fromUnixNano(userCreated)
@@ -197,16 +199,26 @@ func (s *Store) CountLiveLogins(ctx context.Context, now time.Time) (int, error)
 
 func scanLogin(row Row) (gatehouse.Login, error) {
 	var l gatehouse.Login
-	var mode string
+	var mode, amr string
 	var created, seen, expires, idle int64
 	if err := row.Scan(&l.ID, &l.UserID, &mode, &l.SecretHash, &l.Device, &l.IP, &l.UserAgent, &l.Remember,
-		&created, &seen, &expires, &idle); err != nil {
+		&created, &seen, &expires, &idle, &l.AAL, &amr); err != nil {
 		return gatehouse.Login{}, err
 	}
-	l.Mode = gatehouse.Mode(mode)
+	l.Mode, l.AMR = gatehouse.Mode(mode), gatehouse.ParseAMR(amr)
 	l.CreatedAt, l.LastSeenAt = fromUnixNano(created), fromUnixNano(seen)
 	l.ExpiresAt, l.IdleExpiresAt = fromUnixNano(expires), fromUnixNano(idle)
 	return l, nil
+}
+
+// aalOf and amrOf are a login's assurance as stored: a login made
+// without saying is a password login at AAL1.
+func aalOf(l gatehouse.Login) int { return max(l.AAL, gatehouse.AAL1) }
+func amrOf(l gatehouse.Login) []string {
+	if len(l.AMR) == 0 {
+		return []string{gatehouse.AMRPassword}
+	}
+	return l.AMR
 }
 
 func scanString(row Row) (string, error) {

@@ -21,7 +21,7 @@ const (
 // key cascades), and the join would not find it anyway.
 const refreshTokenQuery = `SELECT rt.login_id, rt.created_at, rt.expires_at, rt.used_at,
 	l.user_id, l.mode, l.secret_hash, l.device, l.ip, l.user_agent, l.remember,
-	l.created_at, l.last_seen_at, l.expires_at, l.idle_expires_at,
+	l.created_at, l.last_seen_at, l.expires_at, l.idle_expires_at, l.aal, l.amr,
 	u.email, u.password_hash, u.roles, u.disabled, u.email_verified, u.created_at
 FROM refresh_tokens rt
 JOIN logins l ON l.id = rt.login_id
@@ -69,14 +69,14 @@ func (s *Store) RefreshToken(ctx context.Context, hash []byte) (gatehouse.Refres
 		rt                                        gatehouse.RefreshToken
 		l                                         gatehouse.Login
 		u                                         gatehouse.User
-		mode                                      string
+		mode, amr                                 string
 		rtCreated, rtExpires, rtUsed              int64
 		created, seen, expires, idle, userCreated int64
 	)
 	err := s.e.Read().QueryRow(ctx, refreshTokenQuery, hash).Scan(
 		&rt.LoginID, &rtCreated, &rtExpires, &rtUsed,
 		&l.UserID, &mode, &l.SecretHash, &l.Device, &l.IP, &l.UserAgent, &l.Remember,
-		&created, &seen, &expires, &idle,
+		&created, &seen, &expires, &idle, &l.AAL, &amr,
 		&u.Email, &u.PasswordHash, s.e.ScanRoles(&u.Roles), &u.Disabled, &u.EmailVerified, &userCreated)
 	if err != nil {
 		return gatehouse.RefreshToken{}, gatehouse.Login{}, gatehouse.User{}, s.failOrNotFound(err, "refresh token")
@@ -84,7 +84,7 @@ func (s *Store) RefreshToken(ctx context.Context, hash []byte) (gatehouse.Refres
 	u.Roles = noRoles(u.Roles)
 	rt.Hash = bytes.Clone(hash)
 	rt.CreatedAt, rt.ExpiresAt, rt.UsedAt = fromUnixNano(rtCreated), fromUnixNano(rtExpires), fromUnixNano(rtUsed)
-	l.ID, l.Mode = rt.LoginID, gatehouse.Mode(mode)
+	l.ID, l.Mode, l.AMR = rt.LoginID, gatehouse.Mode(mode), gatehouse.ParseAMR(amr)
 	l.CreatedAt, l.LastSeenAt = fromUnixNano(created), fromUnixNano(seen)
 	l.ExpiresAt, l.IdleExpiresAt = fromUnixNano(expires), fromUnixNano(idle)
 	u.ID, u.CreatedAt = l.UserID, fromUnixNano(userCreated)
