@@ -77,7 +77,7 @@ func (s *Service) checkCurrentPassword(ctx context.Context, p Principal, pw stri
 	if err != nil {
 		return User{}, err
 	}
-	return s.throttledCheck(ctx, u.Email, c, detail, func() (User, error) {
+	u, err = s.throttledCheck(ctx, u.Email, c, detail, func() (User, error) {
 		ok, _, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
 		if err != nil && !errors.Is(err, password.ErrMalformedHash) {
 			return u, hashError(err)
@@ -87,6 +87,10 @@ func (s *Service) checkCurrentPassword(ctx context.Context, p Principal, pw stri
 		}
 		return u, nil
 	})
+	if err == nil {
+		s.passed(ctx, u.Email, c)
+	}
+	return u, err
 }
 
 func (s *Service) setPassword(ctx context.Context, u User, pw, keep string, c Client) error {

@@ -75,8 +75,8 @@ func (a auditLogged) PutTOTP(ctx context.Context, t TOTP, ev AuditEvent) error {
 	return a.logged(a.Store.PutTOTP(ctx, t, ev), ev)
 }
 
-func (a auditLogged) ConfirmTOTP(ctx context.Context, userID string, step int64, codes [][]byte, ev AuditEvent) error {
-	return a.logged(a.Store.ConfirmTOTP(ctx, userID, step, codes, ev), ev)
+func (a auditLogged) ConfirmTOTP(ctx context.Context, userID string, step int64, codes [][]byte, mail []QueuedMail, ev AuditEvent) error {
+	return a.logged(a.Store.ConfirmTOTP(ctx, userID, step, codes, mail, ev), ev)
 }
 
 func (a auditLogged) DeleteTOTP(ctx context.Context, userID string, codes bool, mail []QueuedMail, ev AuditEvent) error {

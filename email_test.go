@@ -67,7 +67,7 @@ func newMailEnvLimits(t testing.TB, email func(*gatehouse.EmailConfig), limits g
 		Now:    e.now,
 		Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0, 0),
 		Tokens: &gatehouse.TokenConfig{Issuer: "https://auth.example.test", Alg: token.EdDSA, Secret: secret},
-		Email:  cfg, PublicURL: "https://auth.example.test/", Limits: limits,
+		Email:  cfg, PublicURL: "https://auth.example.test/", Limits: limits, Secret: secret,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -48,6 +48,9 @@ type Error struct {
 	Err    error  // the cause, for the log only
 	// RetryAfter, when set, tells the client when to try again.
 	RetryAfter time.Duration
+	// MFA, with CodeMFARequired, is what the second step of the sign-in
+	// needs. Its token is a secret: never logged.
+	MFA *MFAPending
 }
 
 func (e *Error) Error() string {

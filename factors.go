@@ -68,9 +68,10 @@ type FactorStore interface {
 	PutTOTP(ctx context.Context, t TOTP, ev AuditEvent) error
 	// ConfirmTOTP marks the user's unconfirmed TOTP confirmed with step as
 	// its last step, replaces the user's recovery codes with codes (their
-	// SHA-256) and records ev, in one transaction; CodeInvalidCode when
-	// there is no unconfirmed TOTP or step is not after its last.
-	ConfirmTOTP(ctx context.Context, userID string, step int64, codes [][]byte, ev AuditEvent) error
+	// SHA-256), queues mail and records ev, in one transaction;
+	// CodeInvalidCode when there is no unconfirmed TOTP or step is not
+	// after its last.
+	ConfirmTOTP(ctx context.Context, userID string, step int64, codes [][]byte, mail []QueuedMail, ev AuditEvent) error
 	// UseTOTPStep records step as the last one used, when it is after the
 	// last; CodeInvalidCode otherwise (a replay, or no confirmed TOTP).
 	UseTOTPStep(ctx context.Context, userID string, step int64) error

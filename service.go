@@ -70,6 +70,9 @@ type Config struct {
 	Notifier Notifier
 	// Email, when set, turns email on.
 	Email *EmailConfig
+	// Secret is the deployment secret (at least 32 bytes): it seals the
+	// secrets of authenticator apps. Without it, second factors are off.
+	Secret []byte
 	// PublicURL is Gatehouse's public base URL (the issuer,
 	// https://auth.example.com), where the links sent by email point.
 	// Required with Email and by RecoveryLink.
@@ -95,8 +98,9 @@ type Service struct {
 	hasher *password.Hasher
 	log    *slog.Logger
 	cache  *sessionCache
-	tok    *tokens // nil when token mode is off
-	mail   *mailer // nil when email is off
+	tok    *tokens   // nil when token mode is off
+	mail   *mailer   // nil when email is off
+	mfa    *mfaState // nil without Config.Secret
 	limits throttle
 
 	feed feed
@@ -138,6 +142,13 @@ func NewService(store Store, cfg Config) (*Service, error) {
 			return nil, err
 		}
 		s.tok = t
+	}
+	if cfg.Secret != nil {
+		m, err := newMFAState(cfg.Secret, cfg.PublicURL)
+		if err != nil {
+			return nil, err
+		}
+		s.mfa = m
 	}
 	if cfg.Email != nil {
 		if cfg.Email.Mailer == nil || cfg.PublicURL == "" {

@@ -66,27 +66,60 @@ func (s *Service) login(ctx context.Context, req LoginRequest) (LoginResult, err
 	if device == "" {
 		device = DeviceName(req.Client.UserAgent)
 	}
+	if req.Mode == ModeToken && s.tok == nil {
+		return LoginResult{}, errNoTokenMode
+	}
+	st := loginStart{user: u, mode: req.Mode, remember: req.Remember, device: device, client: req.Client, aal: AAL1, amr: []string{AMRPassword}}
+	if err := s.secondStep(ctx, st); err != nil {
+		return LoginResult{}, err
+	}
+	s.passed(ctx, email, req.Client)
+	return s.startLogin(ctx, st)
+}
+
+// errNoTokenMode refuses a token login where token mode is off.
+var errNoTokenMode = Errorf(CodeInvalidRequest, "token mode is not enabled on this server")
+
+// loginStart is a sign-in whose factors are all checked: who, how, and at
+// what assurance.
+type loginStart struct {
+	user     User
+	mode     Mode
+	remember bool
+	device   string
+	client   Client
+	aal      int
+	amr      []string
+}
+
+// startLogin makes the login of st: a session with its cookie secret, or
+// a token login with its tokens.
+func (s *Service) startLogin(ctx context.Context, st loginStart) (LoginResult, error) {
 	now := s.now()
-	if req.Mode == ModeToken {
-		return s.loginTokens(ctx, u, req, device, now)
+	l := Login{
+		ID: newID(), UserID: st.user.ID, Mode: st.mode, Device: st.device, IP: st.client.IP,
+		UserAgent: st.client.storedUserAgent(), Remember: st.remember, CreatedAt: now, LastSeenAt: now,
+		AAL: st.aal, AMR: st.amr,
+	}
+	ev := AuditEvent{At: now, Type: EventLoginSucceeded, UserID: st.user.ID, IP: st.client.IP, Detail: "mode=" + string(l.Mode)}
+	if st.aal >= AAL2 {
+		ev.Detail += " aal=2"
+	}
+	if st.mode == ModeToken {
+		return s.loginTokens(ctx, st.user, l, ev)
 	}
 	max := s.cfg.SessionMax
-	if req.Remember {
+	if st.remember {
 		max = s.cfg.RememberMax
 	}
 	secret, hash := newSecret()
-	l := Login{
-		ID: newID(), UserID: u.ID, Mode: ModeSession, SecretHash: hash[:],
-		Device: device, IP: req.Client.IP, UserAgent: req.Client.storedUserAgent(), Remember: req.Remember,
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(max),
-	}
+	l.SecretHash, l.ExpiresAt = hash[:], now.Add(max)
 	l.IdleExpiresAt = minTime(now.Add(s.cfg.SessionIdle), l.ExpiresAt)
-	ev := AuditEvent{At: now, Type: EventLoginSucceeded, UserID: u.ID, IP: req.Client.IP, Detail: "mode=" + string(l.Mode)}
 	if err := s.store.CreateLogin(ctx, l, ev); err != nil {
 		return LoginResult{}, err
 	}
-	s.evictOldest(ctx, u.ID, req.Client)
-	return LoginResult{User: u, Login: l, Secret: secret}, nil
+	s.evictOldest(ctx, st.user.ID, st.client)
+	return LoginResult{User: st.user, Login: l, Secret: secret}, nil
 }
 
 // MaxLoginsPerUser is how many live logins one user may have; a new login
@@ -114,10 +147,13 @@ func (s *Service) evictOldest(ctx context.Context, userID string, c Client) {
 // throttledCheck runs check, a check of a password for the account with
 // email, under the account's lockout at the client's address: the attempt
 // is counted before the check and refused with 429 when the throttle says
-// so (see throttle.reserve), a wrong password is audited as login.failed
-// (with detail) and may start a wait, and a right one clears the
-// account's failures at the address. Logins and password changes share
-// it, so a stolen session guesses no faster than a stranger.
+// so (see throttle.reserve), and a wrong password (or second factor,
+// CodeInvalidCode) may start a wait; a wrong password is audited as
+// login.failed (with detail). A right one does not clear the account's
+// failures: the caller does (passed) once the whole check is through, so
+// that a right password cannot reset the count of wrong second factors.
+// Logins, second factors and password changes share it, so a stolen
+// session guesses no faster than a stranger.
 func (s *Service) throttledCheck(ctx context.Context, email string, c Client, detail string, check func() (User, error)) (User, error) {
 	wait, err := s.limits.reserve(ctx, email, c.IP)
 	s.throttleError(err)
@@ -128,10 +164,11 @@ func (s *Service) throttledCheck(ctx context.Context, email string, c Client, de
 	}
 	u, err := check()
 	switch {
-	case err == nil:
-		s.throttleError(s.limits.succeeded(ctx, email, c.IP))
-	case ErrorCode(err) == CodeInvalidCredentials:
-		s.audit(ctx, AuditEvent{Type: EventLoginFailed, UserID: u.ID, IP: c.IP, Detail: detail})
+	case ErrorCode(err) == CodeInvalidCredentials || ErrorCode(err) == CodeInvalidCode:
+		if ErrorCode(err) == CodeInvalidCredentials {
+			// A wrong second factor is audited by its check (mfa.failed).
+			s.audit(ctx, AuditEvent{Type: EventLoginFailed, UserID: u.ID, IP: c.IP, Detail: detail})
+		}
 		wait, terr := s.limits.failed(ctx, email, c.IP)
 		s.throttleError(terr)
 		if wait > 0 {
@@ -141,6 +178,12 @@ func (s *Service) throttledCheck(ctx context.Context, email string, c Client, de
 		}
 	}
 	return u, err
+}
+
+// passed clears the account's failures at the client's address, once a
+// sign-in or a check of the current password is through.
+func (s *Service) passed(ctx context.Context, email string, c Client) {
+	s.throttleError(s.limits.succeeded(ctx, email, c.IP))
 }
 
 // checkPassword finds the user and verifies the password, upgrading the

@@ -296,24 +296,21 @@ type TokenPair struct {
 	RefreshToken string
 }
 
-func (s *Service) loginTokens(ctx context.Context, u User, req LoginRequest, device string, now time.Time) (LoginResult, error) {
+// loginTokens makes l (its id, user, client and assurance set) a token
+// login with its first refresh token, and issues its tokens.
+func (s *Service) loginTokens(ctx context.Context, u User, l Login, ev AuditEvent) (LoginResult, error) {
 	t := s.tok
 	if t == nil {
-		return LoginResult{}, Errorf(CodeInvalidRequest, "token mode is not enabled on this server")
+		return LoginResult{}, errNoTokenMode
 	}
-	l := Login{
-		ID: newID(), UserID: u.ID, Mode: ModeToken, Device: device, IP: req.Client.IP,
-		UserAgent: req.Client.storedUserAgent(), Remember: req.Remember,
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(t.cfg.RefreshTTL),
-	}
+	l.ExpiresAt = l.CreatedAt.Add(t.cfg.RefreshTTL)
 	refresh, hash := newSecret()
-	rt := RefreshToken{Hash: hash[:], LoginID: l.ID, CreatedAt: now, ExpiresAt: l.ExpiresAt}
-	ev := AuditEvent{At: now, Type: EventLoginSucceeded, UserID: u.ID, IP: req.Client.IP, Detail: "mode=token"}
+	rt := RefreshToken{Hash: hash[:], LoginID: l.ID, CreatedAt: l.CreatedAt, ExpiresAt: l.ExpiresAt}
 	if err := s.store.CreateTokenLogin(ctx, l, rt, ev); err != nil {
 		return LoginResult{}, err
 	}
-	s.evictOldest(ctx, u.ID, req.Client)
-	pair, err := s.issue(u, l, refresh, now)
+	s.evictOldest(ctx, u.ID, Client{IP: l.IP})
+	pair, err := s.issue(u, l, refresh, l.CreatedAt)
 	return LoginResult{User: u, Login: l, Tokens: pair}, err
 }
 

@@ -56,8 +56,8 @@ func (s *Store) PutTOTP(ctx context.Context, t gatehouse.TOTP, ev gatehouse.Audi
 }
 
 // ConfirmTOTP confirms the user's TOTP at step, replaces their recovery
-// codes and records ev.
-func (s *Store) ConfirmTOTP(ctx context.Context, userID string, step int64, codes [][]byte, ev gatehouse.AuditEvent) error {
+// codes, queues mail and records ev.
+func (s *Store) ConfirmTOTP(ctx context.Context, userID string, step int64, codes [][]byte, mail []gatehouse.QueuedMail, ev gatehouse.AuditEvent) error {
 	return s.inTx(ctx, func(tx Conn) error {
 		n, err := tx.Exec(ctx, confirmTOTP, userID, step, true, false)
 		if err != nil {
@@ -67,6 +67,9 @@ func (s *Store) ConfirmTOTP(ctx context.Context, userID string, step int64, code
 			return invalidCode()
 		}
 		if err := replaceCodes(ctx, tx, userID, codes); err != nil {
+			return err
+		}
+		if err := queueMail(ctx, tx, mail); err != nil {
 			return err
 		}
 		return recordAudit(ctx, tx, ev)

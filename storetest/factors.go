@@ -37,10 +37,10 @@ func testTOTP(t *testing.T, s gatehouse.Store) {
 	CheckCode(t, "UseTOTPStep(unconfirmed)", s.UseTOTPStep(t.Context(), alice.ID, 5), gatehouse.CodeInvalidCode)
 
 	codes := [][]byte{codeHash("a"), codeHash("b")}
-	if err := s.ConfirmTOTP(t.Context(), alice.ID, 100, codes, Event(gatehouse.EventMFAEnrolled, alice.ID)); err != nil {
+	if err := s.ConfirmTOTP(t.Context(), alice.ID, 100, codes, nil, Event(gatehouse.EventMFAEnrolled, alice.ID)); err != nil {
 		t.Fatalf("ConfirmTOTP = %v", err)
 	}
-	CheckCode(t, "ConfirmTOTP(confirmed)", s.ConfirmTOTP(t.Context(), alice.ID, 101, codes, Event(gatehouse.EventMFAEnrolled, alice.ID)), gatehouse.CodeInvalidCode)
+	CheckCode(t, "ConfirmTOTP(confirmed)", s.ConfirmTOTP(t.Context(), alice.ID, 101, codes, nil, Event(gatehouse.EventMFAEnrolled, alice.ID)), gatehouse.CodeInvalidCode)
 	CheckCode(t, "PutTOTP(confirmed)", s.PutTOTP(t.Context(), pending, Event(gatehouse.EventMFAEnrolled, alice.ID)), gatehouse.CodeAlreadyEnrolled)
 	if got, _ := s.TOTP(t.Context(), alice.ID); !got.Confirmed || got.LastStep != 100 || string(got.Sealed) != "sealed two" {
 		t.Errorf("TOTP after confirming = %+v", got)

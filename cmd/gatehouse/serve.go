@@ -119,7 +119,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	cfg := gatehouse.Config{
 		Logger: log, Roles: roles, DefaultRole: *defaultRole, NoSignup: *noSignup,
 		SessionIdle: *idle, SessionMax: *maxAge, RememberMax: *remember, Tokens: tokens, Limits: limits,
-		Email: email, PublicURL: *issuer,
+		Email: email, PublicURL: *issuer, Secret: tokens.Secret,
 	}
 	cfg.Hasher = newHasher()
 	if *redisURL != "" {

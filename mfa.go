@@ -1,0 +1,379 @@
+package gatehouse
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"time"
+
+	"github.com/gatehouse/gatehouse/token"
+	"github.com/gatehouse/gatehouse/totp"
+)
+
+// Second factors: an authenticator app (TOTP) with recovery codes. A user
+// with a confirmed one signs in in two steps (Login answers
+// CodeMFARequired, LoginMFA finishes), and such a login is at AAL2.
+
+// totpSealInfo binds the TOTP secrets' sealing key to this use of the
+// deployment secret.
+const totpSealInfo = "gatehouse totp: seal secrets v1"
+
+// Rules of the second step of a sign-in, and of changes to factors.
+const (
+	mfaTokenTTL    = 5 * time.Minute
+	maxMFAFailures = 5
+	// recentAAL2 is how long after a two-factor sign-in a change to the
+	// factors needs no password.
+	recentAAL2 = 10 * time.Minute
+)
+
+// Factors is what a user has set up as second factors.
+type Factors struct {
+	TOTP              bool // a confirmed authenticator app
+	TOTPPending       bool // one set up but not confirmed yet
+	RecoveryCodesLeft int
+}
+
+// Methods are the second-factor methods the user can sign in with, as the
+// contract names them.
+func (f Factors) Methods() []string {
+	if !f.TOTP {
+		return nil
+	}
+	m := []string{"totp"}
+	if f.RecoveryCodesLeft > 0 {
+		m = append(m, "recovery_code")
+	}
+	return m
+}
+
+// mfaState is the second-factor state of a Service.
+type mfaState struct {
+	sealer *token.Sealer
+	issuer string // the name apps show beside the account
+}
+
+func newMFAState(secret []byte, publicURL string) (*mfaState, error) {
+	sealer, err := token.NewSealerFor(secret, totpSealInfo)
+	if err != nil {
+		return nil, err
+	}
+	issuer := "Gatehouse"
+	if u, err := url.Parse(publicURL); err == nil && u.Hostname() != "" {
+		issuer = u.Hostname()
+	}
+	return &mfaState{sealer: sealer, issuer: issuer}, nil
+}
+
+func mfaOff() error {
+	return errors.New("gatehouse: second factors need Config.Secret")
+}
+
+// Factors returns the user's second factors.
+func (s *Service) Factors(ctx context.Context, userID string) (Factors, error) {
+	var f Factors
+	t, err := s.store.TOTP(ctx, userID)
+	switch {
+	case err == nil:
+		f.TOTP, f.TOTPPending = t.Confirmed, !t.Confirmed
+	case ErrorCode(err) != CodeNotFound:
+		return Factors{}, err
+	}
+	if f.TOTP {
+		if f.RecoveryCodesLeft, err = s.store.RecoveryCodesLeft(ctx, userID); err != nil {
+			return Factors{}, err
+		}
+	}
+	return f, nil
+}
+
+// checkFactorChange lets a change of the principal's factors go ahead: it
+// needs their password (under the account's lockout), unless the login
+// signed in with two factors in the last recentAAL2.
+func (s *Service) checkFactorChange(ctx context.Context, p Principal, pw string, c Client) (User, error) {
+	if p.Login.AAL >= AAL2 && s.now().Sub(p.Login.CreatedAt) < recentAAL2 && pw == "" {
+		return s.store.UserByID(ctx, p.User.ID)
+	}
+	return s.checkCurrentPassword(ctx, p, pw, c, "second factor change")
+}
+
+// EnrollTOTP starts setting up an authenticator app: a new secret, shown
+// once as a QR code, pending until ConfirmTOTP. One not yet confirmed is
+// replaced; a confirmed one is CodeAlreadyEnrolled.
+func (s *Service) EnrollTOTP(ctx context.Context, p Principal, pw string, c Client) (totp.Key, error) {
+	if s.mfa == nil {
+		return totp.Key{}, mfaOff()
+	}
+	u, err := s.checkFactorChange(ctx, p, pw, c)
+	if err != nil {
+		return totp.Key{}, err
+	}
+	if f, err := s.Factors(ctx, u.ID); err != nil {
+		return totp.Key{}, err
+	} else if f.TOTP {
+		return totp.Key{}, Errorf(CodeAlreadyEnrolled, "an authenticator app is already set up")
+	}
+	key, err := totp.Generate(s.mfa.issuer, u.Email)
+	if err != nil {
+		return totp.Key{}, err
+	}
+	now := s.now()
+	t := TOTP{UserID: u.ID, Sealed: s.mfa.sealer.Seal([]byte(key.Secret), []byte(u.ID)), CreatedAt: now}
+	if err := s.store.PutTOTP(ctx, t, AuditEvent{At: now, Type: EventMFAEnrolled, UserID: u.ID, IP: c.IP, Detail: "totp pending"}); err != nil {
+		return totp.Key{}, err
+	}
+	return key, nil
+}
+
+// ConfirmTOTP confirms the authenticator app with a code from it, and
+// returns the user's new recovery codes, shown this once.
+func (s *Service) ConfirmTOTP(ctx context.Context, p Principal, code string, c Client) ([]string, error) {
+	if s.mfa == nil {
+		return nil, mfaOff()
+	}
+	t, err := s.store.TOTP(ctx, p.User.ID)
+	if ErrorCode(err) == CodeNotFound || err == nil && t.Confirmed {
+		return nil, Errorf(CodeInvalidCode, "set up an authenticator app first")
+	}
+	if err != nil {
+		return nil, err
+	}
+	step, err := s.checkTOTP(t, code)
+	if err != nil {
+		return nil, err
+	}
+	codes, hashes, err := newRecoveryCodes()
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	mail := s.queue(p.User, Mail{Kind: MailFactorChanged, Detail: "authenticator app added"}, c, now)
+	ev := AuditEvent{At: now, Type: EventMFAEnrolled, UserID: p.User.ID, IP: c.IP, Detail: "totp"}
+	if err := s.store.ConfirmTOTP(ctx, p.User.ID, step, hashes, mail, ev); err != nil {
+		return nil, err
+	}
+	s.queued(mail)
+	return codes, nil
+}
+
+// checkTOTP checks a code against the user's secret, after the last step
+// used; the caller records the step it returns.
+func (s *Service) checkTOTP(t TOTP, code string) (int64, error) {
+	secret, err := s.mfa.sealer.Open(t.Sealed, []byte(t.UserID))
+	if err != nil {
+		return 0, err
+	}
+	step, err := totp.Check(string(secret), code, s.now(), t.LastStep)
+	if errors.Is(err, totp.ErrInvalidCode) {
+		return 0, Errorf(CodeInvalidCode, "that code is not right; use the newest one your app shows")
+	}
+	return step, err
+}
+
+// newRecoveryCodes makes a set of recovery codes and their hashes.
+func newRecoveryCodes() ([]string, [][]byte, error) {
+	codes, err := totp.NewRecoveryCodes()
+	if err != nil {
+		return nil, nil, err
+	}
+	hashes := make([][]byte, len(codes))
+	for i, code := range codes {
+		n, _ := totp.NormalizeRecoveryCode(code)
+		h := totp.HashRecoveryCode(n)
+		hashes[i] = h[:]
+	}
+	return codes, hashes, nil
+}
+
+// RemoveTOTP removes the authenticator app and the recovery codes.
+func (s *Service) RemoveTOTP(ctx context.Context, p Principal, pw string, c Client) error {
+	u, err := s.checkFactorChange(ctx, p, pw, c)
+	if err != nil {
+		return err
+	}
+	return s.removeTOTP(ctx, u, c, "")
+}
+
+// ResetFactors removes a user's second factors for an admin (c.Actor),
+// for the person who lost their phone.
+func (s *Service) ResetFactors(ctx context.Context, userID string, c Client) error {
+	u, err := s.store.UserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	return s.removeTOTP(ctx, u, c, c.by(""))
+}
+
+func (s *Service) removeTOTP(ctx context.Context, u User, c Client, detail string) error {
+	now := s.now()
+	mail := s.queue(u, Mail{Kind: MailFactorChanged, Detail: "authenticator app removed"}, c, now)
+	ev := AuditEvent{At: now, Type: EventMFARemoved, UserID: u.ID, IP: c.IP, Detail: joinDetail("totp", detail)}
+	if err := s.store.DeleteTOTP(ctx, u.ID, true, mail, ev); err != nil {
+		if ErrorCode(err) == CodeNotFound {
+			return Errorf(CodeNotEnrolled, "no authenticator app is set up")
+		}
+		return err
+	}
+	s.queued(mail)
+	return nil
+}
+
+// RegenerateRecoveryCodes replaces the user's recovery codes, returning
+// the new ones, shown this once; the old ones stop working.
+func (s *Service) RegenerateRecoveryCodes(ctx context.Context, p Principal, pw string, c Client) ([]string, error) {
+	u, err := s.checkFactorChange(ctx, p, pw, c)
+	if err != nil {
+		return nil, err
+	}
+	if f, err := s.Factors(ctx, u.ID); err != nil {
+		return nil, err
+	} else if !f.TOTP {
+		return nil, Errorf(CodeNotEnrolled, "set up an authenticator app first")
+	}
+	codes, hashes, err := newRecoveryCodes()
+	if err != nil {
+		return nil, err
+	}
+	ev := AuditEvent{At: s.now(), Type: EventMFAEnrolled, UserID: u.ID, IP: c.IP, Detail: "recovery codes"}
+	if err := s.store.SetRecoveryCodes(ctx, u.ID, hashes, ev); err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// joinDetail joins two audit details with a space, either may be empty.
+func joinDetail(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + " " + b
+}
+
+// MFAPending is a sign-in waiting for a second factor: the single-use
+// token that finishes it (LoginMFA) and the methods the user can use.
+type MFAPending struct {
+	Token   string
+	Methods []string
+}
+
+// secondStep lets st through when the user has no second factor; else it
+// keeps st as an MFA challenge and answers CodeMFARequired with its token.
+func (s *Service) secondStep(ctx context.Context, st loginStart) error {
+	if s.mfa == nil {
+		return nil
+	}
+	f, err := s.Factors(ctx, st.user.ID)
+	if err != nil || !f.TOTP {
+		return err
+	}
+	secret, hash := newSecret()
+	now := s.now()
+	c := MFAChallenge{Hash: hash[:], UserID: st.user.ID, Mode: st.mode, Remember: st.remember, Device: st.device, CreatedAt: now, ExpiresAt: now.Add(mfaTokenTTL)}
+	if err := s.store.CreateMFAChallenge(ctx, c); err != nil {
+		return err
+	}
+	return &Error{Code: CodeMFARequired, Detail: "enter a code from your authenticator app", MFA: &MFAPending{Token: secret, Methods: f.Methods()}}
+}
+
+// MFARequest is the second step of a sign-in: its token, and a code from
+// the authenticator app or a recovery code.
+type MFARequest struct {
+	Token        string
+	Code         string
+	RecoveryCode string
+	Client       Client
+}
+
+// LoginMFA finishes a sign-in that answered CodeMFARequired, with the
+// mode, remember and device of its first step, at AAL2. A wrong code
+// counts toward the account's lockout like a wrong password, and the
+// fifth ends the token. The token is spent by the first right code.
+func (s *Service) LoginMFA(ctx context.Context, req MFARequest) (LoginResult, error) {
+	res, err := s.loginMFA(ctx, req)
+	s.cfg.Metrics.Login("mfa", loginOutcome(err))
+	return res, err
+}
+
+func (s *Service) loginMFA(ctx context.Context, req MFARequest) (LoginResult, error) {
+	badToken := Errorf(CodeInvalidToken, "this sign-in expired or was finished; sign in again")
+	if s.mfa == nil || len(req.Token) != secretLen || !validSecret(req.Token) {
+		return LoginResult{}, badToken
+	}
+	hash := SHA256(req.Token)
+	c, err := s.store.MFAChallenge(ctx, hash[:])
+	switch {
+	case ErrorCode(err) == CodeNotFound:
+		return LoginResult{}, badToken
+	case err != nil:
+		return LoginResult{}, err
+	case !s.now().Before(c.ExpiresAt):
+		return LoginResult{}, badToken
+	}
+	u, err := s.store.UserByID(ctx, c.UserID)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	var amr string
+	_, err = s.throttledCheck(ctx, u.Email, req.Client, "second factor", func() (User, error) {
+		var err error
+		amr, err = s.checkSecondFactor(ctx, u, req)
+		return u, err
+	})
+	if ErrorCode(err) == CodeInvalidCode {
+		if _, ferr := s.store.FailMFAChallenge(ctx, hash[:], maxMFAFailures); ferr != nil && ErrorCode(ferr) != CodeNotFound {
+			s.log.Warn("counting a wrong second factor failed", "err", ferr)
+		}
+	}
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if u.Disabled {
+		return LoginResult{}, Errorf(CodeAccountDisabled, "this account is disabled")
+	}
+	if err := s.store.SpendMFAChallenge(ctx, hash[:]); err != nil {
+		return LoginResult{}, err
+	}
+	s.passed(ctx, u.Email, req.Client)
+	return s.startLogin(ctx, loginStart{
+		user: u, mode: c.Mode, remember: c.Remember, device: c.Device, client: req.Client,
+		aal: AAL2, amr: []string{AMRPassword, amr, AMRMFA},
+	})
+}
+
+// checkSecondFactor checks the code or recovery code of req for u, and
+// records its use: the TOTP step (so the code is not accepted again) or
+// the spent recovery code. It returns the method's AMR value; a wrong or
+// missing code is CodeInvalidCode, audited as mfa.failed.
+func (s *Service) checkSecondFactor(ctx context.Context, u User, req MFARequest) (string, error) {
+	var err error = Errorf(CodeInvalidCode, "that code is not right")
+	switch {
+	case req.Code != "" && req.RecoveryCode == "":
+		var t TOTP
+		if t, err = s.store.TOTP(ctx, u.ID); err == nil && t.Confirmed {
+			var step int64
+			if step, err = s.checkTOTP(t, req.Code); err == nil {
+				err = s.store.UseTOTPStep(ctx, u.ID, step)
+			}
+		} else if err == nil || ErrorCode(err) == CodeNotFound {
+			err = Errorf(CodeInvalidCode, "no authenticator app is set up")
+		}
+	case req.RecoveryCode != "" && req.Code == "":
+		n, nerr := totp.NormalizeRecoveryCode(req.RecoveryCode)
+		if nerr == nil {
+			h := totp.HashRecoveryCode(n)
+			now := s.now()
+			mail := s.queue(u, Mail{Kind: MailFactorChanged, Detail: "a recovery code was used"}, req.Client, now)
+			err = s.store.UseRecoveryCode(ctx, u.ID, h[:], mail, AuditEvent{At: now, Type: EventRecoveryCodeUsed, UserID: u.ID, IP: req.Client.IP})
+			if err == nil {
+				s.queued(mail)
+			}
+		}
+	}
+	if err == nil {
+		return AMROTP, nil // a TOTP code and a recovery code alike
+	}
+	if ErrorCode(err) == CodeInvalidCode {
+		s.audit(ctx, AuditEvent{Type: EventMFAFailed, UserID: u.ID, IP: req.Client.IP})
+	}
+	return "", err
+}

@@ -1,0 +1,168 @@
+package gatehouse_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	pqtotp "github.com/pquerna/otp/totp"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// enrolled signs ada in, sets up an authenticator app and returns its
+// secret and the recovery codes.
+func (e *mailEnv) enrolled(t *testing.T) (gatehouse.User, string, []string) {
+	t.Helper()
+	ctx := context.Background()
+	ada := e.register(t, "ada@example.com")
+	p := e.principal(t, e.login(t, "ada@example.com", mailPW, gatehouse.ModeSession))
+	if _, err := e.svc.EnrollTOTP(ctx, p, "wrong password!", client); code(err) != gatehouse.CodeInvalidCredentials {
+		t.Fatalf("EnrollTOTP with a wrong password = %v", err)
+	}
+	key, err := e.svc.EnrollTOTP(ctx, p, mailPW, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(key.URI, "otpauth://totp/") || !strings.HasPrefix(key.QR, "data:image/png;base64,") {
+		t.Errorf("key %q %q", key.URI, key.QR[:30])
+	}
+	if _, err := e.svc.ConfirmTOTP(ctx, p, "000000", client); code(err) != gatehouse.CodeInvalidCode {
+		t.Fatalf("ConfirmTOTP(wrong) = %v", err)
+	}
+	codes, err := e.svc.ConfirmTOTP(ctx, p, e.code(t, key.Secret, 0), client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(codes) != 10 {
+		t.Fatalf("%d recovery codes", len(codes))
+	}
+	if _, err := e.svc.EnrollTOTP(ctx, p, mailPW, client); code(err) != gatehouse.CodeAlreadyEnrolled {
+		t.Errorf("EnrollTOTP again = %v, want already_enrolled", err)
+	}
+	return ada, key.Secret, codes
+}
+
+// code is the TOTP code of secret at the env's clock moved by steps.
+func (e *mailEnv) code(t *testing.T, secret string, steps int) string {
+	t.Helper()
+	c, err := pqtotp.GenerateCode(secret, e.now().Add(time.Duration(steps)*30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (e *mailEnv) principal(t *testing.T, res gatehouse.LoginResult) gatehouse.Principal {
+	t.Helper()
+	p, err := e.svc.AuthenticateSession(context.Background(), res.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// firstStep signs in with the password and returns the pending second step.
+func (e *mailEnv) firstStep(t *testing.T, mode gatehouse.Mode) *gatehouse.MFAPending {
+	t.Helper()
+	_, err := e.svc.Login(context.Background(), gatehouse.LoginRequest{Email: "ada@example.com", Password: mailPW, Mode: mode, Remember: true, Device: "Phone", Client: client})
+	var ge *gatehouse.Error
+	if code(err) != gatehouse.CodeMFARequired || !errors.As(err, &ge) || ge.MFA == nil {
+		t.Fatalf("Login with a second factor = %v, want mfa_required", err)
+	}
+	return ge.MFA
+}
+
+func TestSecondFactorSignIn(t *testing.T) {
+	ctx := context.Background()
+	e := newMailEnv(t, nil)
+	ada, secret, codes := e.enrolled(t)
+	e.advance(30 * time.Second)
+
+	pending := e.firstStep(t, gatehouse.ModeToken)
+	if !slices.Equal(pending.Methods, []string{"totp", "recovery_code"}) {
+		t.Errorf("methods %v", pending.Methods)
+	}
+	if logins, _ := e.svc.UserSessions(ctx, ada.ID); len(logins) != 1 {
+		t.Errorf("%d logins after the first step, want the 1 of enrolment", len(logins))
+	}
+	if _, err := e.svc.LoginMFA(ctx, gatehouse.MFARequest{Token: pending.Token, Code: "123456", Client: client}); code(err) != gatehouse.CodeInvalidCode {
+		t.Fatalf("a wrong code = %v", err)
+	}
+	res, err := e.svc.LoginMFA(ctx, gatehouse.MFARequest{Token: pending.Token, Code: e.code(t, secret, 0), Client: client})
+	if err != nil {
+		t.Fatalf("LoginMFA = %v", err)
+	}
+	if res.Login.AAL != gatehouse.AAL2 || !slices.Equal(res.Login.AMR, []string{"pwd", "otp", "mfa"}) || res.Login.Mode != gatehouse.ModeToken ||
+		!res.Login.Remember || res.Login.Device != "Phone" || res.Tokens.AccessToken == "" {
+		t.Errorf("login %+v", res.Login)
+	}
+	// The token is spent; the code is spent.
+	if _, err := e.svc.LoginMFA(ctx, gatehouse.MFARequest{Token: pending.Token, Code: e.code(t, secret, 0), Client: client}); code(err) != gatehouse.CodeInvalidToken {
+		t.Errorf("the token again = %v, want invalid_token", err)
+	}
+	again := e.firstStep(t, gatehouse.ModeSession)
+	if _, err := e.svc.LoginMFA(ctx, gatehouse.MFARequest{Token: again.Token, Code: e.code(t, secret, 0), Client: client}); code(err) != gatehouse.CodeInvalidCode {
+		t.Errorf("the same code again = %v, want invalid_code", err)
+	}
+	// A recovery code, once, in any case and with spaces.
+	rc := strings.ToUpper(strings.ReplaceAll(codes[3], "-", " "))
+	res, err = e.svc.LoginMFA(ctx, gatehouse.MFARequest{Token: again.Token, RecoveryCode: rc, Client: client})
+	if err != nil || res.Login.AAL != gatehouse.AAL2 || res.Secret == "" {
+		t.Fatalf("LoginMFA(recovery code) = %+v, %v", res.Login, err)
+	}
+	third := e.firstStep(t, gatehouse.ModeSession)
+	if _, err := e.svc.LoginMFA(ctx, gatehouse.MFARequest{Token: third.Token, RecoveryCode: codes[3], Client: client}); code(err) != gatehouse.CodeInvalidCode {
+		t.Errorf("a used recovery code = %v, want invalid_code", err)
+	}
+	if f, _ := e.svc.Factors(ctx, ada.ID); f.RecoveryCodesLeft != 9 {
+		t.Errorf("%d recovery codes left, want 9", f.RecoveryCodesLeft)
+	}
+	types := auditTypes(t, e.svc, ada.ID)
+	for _, want := range []string{gatehouse.EventMFAEnrolled, gatehouse.EventMFAFailed, gatehouse.EventRecoveryCodeUsed} {
+		if !strings.Contains(types, want) {
+			t.Errorf("no %s event in %s", want, types)
+		}
+	}
+	if n := strings.Count(types, gatehouse.EventLoginFailed); n != 1 {
+		t.Errorf("%d login.failed events, want the 1 wrong password at enrolment (a wrong second factor is mfa.failed): %s", n, types)
+	}
+}
+
+func TestSecondFactorLimits(t *testing.T) {
+	ctx := context.Background()
+	e := newMailEnv(t, nil)
+	e.enrolled(t)
+	// Five wrong codes end the token.
+	pending := e.firstStep(t, gatehouse.ModeSession)
+	for i := range 5 {
+		if _, err := e.svc.LoginMFA(ctx, gatehouse.MFARequest{Token: pending.Token, Code: "000000", Client: client}); code(err) != gatehouse.CodeInvalidCode {
+			t.Fatalf("wrong code %d = %v", i+1, err)
+		}
+	}
+	if _, err := e.svc.LoginMFA(ctx, gatehouse.MFARequest{Token: pending.Token, Code: "000000", Client: client}); code(err) != gatehouse.CodeInvalidToken {
+		t.Errorf("after five wrong codes = %v, want invalid_token", err)
+	}
+	// Wrong codes count toward the account's lockout at this address.
+	var err error
+	for i := 0; i < 10 && code(err) != gatehouse.CodeTooManyAttempts; i++ {
+		p := e.firstStep(t, gatehouse.ModeSession)
+		_, err = e.svc.LoginMFA(ctx, gatehouse.MFARequest{Token: p.Token, Code: "000000", Client: client})
+	}
+	if code(err) != gatehouse.CodeTooManyAttempts {
+		t.Errorf("after 15 wrong codes = %v, want too_many_attempts", err)
+	}
+	// An expired token, a malformed one.
+	e2 := newMailEnv(t, nil)
+	e2.enrolled(t)
+	late := e2.firstStep(t, gatehouse.ModeSession)
+	e2.advance(5 * time.Minute)
+	for _, tok := range []string{late.Token, "", "x", late.Token + "A"} {
+		if _, err := e2.svc.LoginMFA(ctx, gatehouse.MFARequest{Token: tok, Code: "000000", Client: client}); code(err) != gatehouse.CodeInvalidToken {
+			t.Errorf("LoginMFA(%q) = %v, want invalid_token", tok, err)
+		}
+	}
+}
