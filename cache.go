@@ -1,6 +1,7 @@
 package gatehouse
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,9 @@ type sessionCache struct {
 type cacheEntry struct {
 	loginID, userID, email string
 	emailVerified          bool
+	aal                    int
+	amr                    []string
+	created                int64 // the login's creation
 	grant                  *grant
 	userCreated            int64
 	lastSeen               int64
@@ -68,11 +72,12 @@ func newSessionCache() *sessionCache {
 // newEntry returns the cache entry of a session as the store has it,
 // trusted for long while the feed is current and for short otherwise,
 // both counted from now.
-func (c *sessionCache) newEntry(l Login, u User, defs Roles, now time.Time, long, short time.Duration) *cacheEntry {
+func (c *sessionCache) newEntry(l Login, u User, perms permsFunc, now time.Time, long, short time.Duration) *cacheEntry {
 	n := now.UnixNano()
 	return &cacheEntry{
 		loginID: l.ID, userID: u.ID, email: u.Email, emailVerified: u.EmailVerified,
-		grant:       c.grant(u.Roles, defs),
+		aal: l.AAL, amr: l.AMR, created: unixNano(l.CreatedAt),
+		grant:       c.grant(u.Roles, l.AAL, perms),
 		userCreated: unixNano(u.CreatedAt),
 		lastSeen:    unixNano(l.LastSeenAt),
 		expires:     unixNano(l.ExpiresAt), idleExpires: unixNano(l.IdleExpiresAt),
@@ -80,15 +85,18 @@ func (c *sessionCache) newEntry(l Login, u User, defs Roles, now time.Time, long
 	}
 }
 
-// grant returns the shared grant of a set of roles.
-func (c *sessionCache) grant(roles []string, defs Roles) *grant {
-	key := strings.Join(roles, "\x00")
+// permsFunc says what roles grant at an assurance level.
+type permsFunc func(roles []string, aal int) []string
+
+// grant returns the shared grant of a set of roles at an assurance level.
+func (c *sessionCache) grant(roles []string, aal int, perms permsFunc) *grant {
+	key := strings.Join(roles, "\x00") + "\x01" + strconv.Itoa(aal)
 	c.grantsMu.Lock()
 	defer c.grantsMu.Unlock()
 	if g, ok := c.grants[key]; ok {
 		return g
 	}
-	g := &grant{roles: roles, perms: defs.Permissions(roles)}
+	g := &grant{roles: roles, perms: perms(roles, aal)}
 	if len(c.grants) < maxGrants {
 		c.grants[key] = g
 	}
@@ -106,7 +114,8 @@ func (e *cacheEntry) principal() Principal {
 	return Principal{
 		User: User{ID: e.userID, Email: e.email, EmailVerified: e.emailVerified, Roles: e.grant.roles, CreatedAt: fromUnixNano(e.userCreated)},
 		Login: Login{
-			ID: e.loginID, UserID: e.userID, Mode: ModeSession, LastSeenAt: fromUnixNano(e.lastSeen),
+			ID: e.loginID, UserID: e.userID, Mode: ModeSession, LastSeenAt: fromUnixNano(e.lastSeen), AAL: e.aal, AMR: e.amr,
+			CreatedAt: fromUnixNano(e.created),
 			ExpiresAt: fromUnixNano(e.expires), IdleExpiresAt: fromUnixNano(e.idleExpires),
 		},
 		Permissions: e.grant.perms,

@@ -131,3 +131,18 @@ func validName(s string, max int) bool {
 	}
 	return true
 }
+
+// permissions returns what roles grant to a login at an assurance level:
+// a role of Config.MFARoles counts only at AAL2.
+func (s *Service) permissions(roles []string, aal int) []string {
+	if aal < AAL2 && len(s.cfg.MFARoles) > 0 {
+		kept := make([]string, 0, len(roles))
+		for _, r := range roles {
+			if !slices.Contains(s.cfg.MFARoles, r) {
+				kept = append(kept, r)
+			}
+		}
+		roles = kept
+	}
+	return s.cfg.Roles.Permissions(roles)
+}

@@ -35,6 +35,9 @@ type Config struct {
 	Hasher *password.Hasher
 	// Roles maps role names to permissions; nil means BuiltinRoles.
 	Roles Roles
+	// MFARoles are the roles whose permissions count only in a login at
+	// AAL2 (two factors); at AAL1 a user has only their other roles'.
+	MFARoles []string
 	// DefaultRole is given to users who sign up; "" means RoleCustomer.
 	DefaultRole string
 	// NoSignup refuses self-service registration.

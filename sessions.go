@@ -96,7 +96,7 @@ func (s *Service) readSession(ctx context.Context, hash [32]byte, cached *cacheE
 	cut := 1 - rand.Float64()/4
 	long := time.Duration(float64(s.cfg.CacheTTL) * cut)
 	short := time.Duration(float64(min(s.cfg.CacheTTL, shortCacheTTL)) * cut)
-	e := s.cache.newEntry(l, u, s.cfg.Roles, now, long, short)
+	e := s.cache.newEntry(l, u, s.permissions, now, long, short)
 	s.cache.put(hash, e, drops, now.UnixNano())
 	return e, nil
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -86,6 +87,8 @@ type verifiedCache struct {
 type verifiedToken struct {
 	userID, email, loginID string
 	emailVerified          bool
+	aal                    int
+	amr                    []string
 	roles, permissions     []string
 	issued                 time.Time // iat, for the stale-roles check
 	expires                time.Time // exp
@@ -96,7 +99,7 @@ type verifiedToken struct {
 func (v *verifiedToken) principal() Principal {
 	return Principal{
 		User:        User{ID: v.userID, Email: v.email, EmailVerified: v.emailVerified, Roles: v.roles},
-		Login:       Login{ID: v.loginID, UserID: v.userID, Mode: ModeToken, ExpiresAt: v.expires},
+		Login:       Login{ID: v.loginID, UserID: v.userID, Mode: ModeToken, ExpiresAt: v.expires, AAL: v.aal, AMR: v.amr},
 		Permissions: v.permissions,
 	}
 }
@@ -275,6 +278,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, tok string) (Principal,
 		}
 		v = &verifiedToken{
 			userID: c.Subject, email: c.Email, emailVerified: c.EmailVerified, loginID: c.SessionID,
+			aal: aalOfACR(c.ACR), amr: c.AMR,
 			roles: c.Roles, permissions: strings.Fields(c.Scope),
 			issued: c.IssuedAt, expires: c.ExpiresAt, until: c.ExpiresAt.Add(t.cfg.Leeway),
 		}
@@ -314,6 +318,14 @@ func (s *Service) loginTokens(ctx context.Context, u User, l Login, ev AuditEven
 	return LoginResult{User: u, Login: l, Tokens: pair}, err
 }
 
+// aalOfACR reads a token's "acr": "2" is AAL2, anything else AAL1.
+func aalOfACR(acr string) int {
+	if acr == "2" {
+		return AAL2
+	}
+	return AAL1
+}
+
 // issue signs an access token for the login and pairs it with refresh.
 func (s *Service) issue(u User, l Login, refresh string, now time.Time) (TokenPair, error) {
 	t := s.tok
@@ -324,7 +336,8 @@ func (s *Service) issue(u User, l Login, refresh string, now time.Time) (TokenPa
 	roles := slices.Sorted(slices.Values(u.Roles))
 	access, err := token.Sign(*key, token.Claims{
 		Issuer: t.cfg.Issuer, Audience: t.cfg.Audience, Subject: u.ID, ID: newID(), SessionID: l.ID,
-		Email: u.Email, EmailVerified: u.EmailVerified, Roles: roles, Scope: strings.Join(s.cfg.Roles.Permissions(roles), " "),
+		Email: u.Email, EmailVerified: u.EmailVerified, Roles: roles, Scope: strings.Join(s.permissions(roles, l.AAL), " "),
+		ACR: strconv.Itoa(max(l.AAL, AAL1)), AMR: l.AMR,
 		IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(t.cfg.AccessTTL),
 	})
 	if err != nil {

@@ -25,6 +25,10 @@ type Claims struct {
 	EmailVerified bool
 	Roles         []string
 	Scope         string // space-separated permissions
+	// ACR is the login's assurance level ("1" or "2") and AMR its
+	// authentication methods (RFC 8176).
+	ACR string
+	AMR []string
 
 	IssuedAt  time.Time
 	NotBefore time.Time // optional: the zero time leaves "nbf" out
@@ -47,6 +51,8 @@ type accessClaims struct {
 	EmailVerified bool        `json:"email_verified"`
 	Roles         []string    `json:"roles,omitempty"`
 	Scope         string      `json:"scope,omitempty"`
+	ACR           string      `json:"acr,omitempty"`
+	AMR           []string    `json:"amr,omitempty"`
 }
 
 // UnmarshalJSON reads the claims members by their exact names. JSON member
@@ -80,6 +86,8 @@ func (c *accessClaims) UnmarshalJSON(b []byte) error {
 		EmailVerified: r.bool("email_verified"),
 		Roles:         r.strings("roles"),
 		Scope:         r.string("scope"),
+		ACR:           r.string("acr"),
+		AMR:           r.strings("amr"),
 	}
 	return r.err
 }

@@ -39,6 +39,8 @@ func Sign(k Key, c Claims) (string, error) {
 			EmailVerified: c.EmailVerified,
 			Roles:         c.Roles,
 			Scope:         c.Scope,
+			ACR:           c.ACR,
+			AMR:           c.AMR,
 		},
 	}
 	s, err := t.SignedString(k.Private)

@@ -152,6 +152,8 @@ func (v *Verifier) Verify(tok string) (Claims, error) {
 		EmailVerified: c.EmailVerified,
 		Roles:         c.Roles,
 		Scope:         c.Scope,
+		ACR:           c.ACR,
+		AMR:           c.AMR,
 		IssuedAt:      c.IssuedAt.asTime(),
 		NotBefore:     c.NotBefore.asTime(),
 		ExpiresAt:     c.ExpiresAt.asTime(),
