@@ -13,12 +13,15 @@
 // length) and the otpauth:// URI and QR code that apps read; Check
 // accepts a code and returns its time step.
 //
-// A code must be accepted once only (API.md: "the same code again, within
-// its window, is refused"), so Check also takes the last step accepted for
-// the user and refuses a code of that step or an earlier one. The caller
-// stores the returned step, atomically with the login, as the new last
-// step: that refuses the same code again, and any older code still inside
-// the window.
+// A code must be accepted once only (the API reference: "the same code
+// again, within its window, is refused"), so Check also takes the last
+// step accepted for the user and refuses a code of that step or an
+// earlier one. The caller stores the returned step as the new last step:
+// that refuses the same code again, and any older code still inside the
+// window. Two requests with the same code can both pass Check before
+// either stores its step, so the store must only move the step forward,
+// as a compare-and-set (UPDATE ... SET last_step = $new WHERE last_step
+// < $new), and count the code as refused when no row changed.
 //
 // Codes are computed by github.com/pquerna/otp (its hotp package, for one
 // counter at a time, so Check chooses the steps and knows which matched)
