@@ -40,7 +40,7 @@ func newMailEnv(t testing.TB, email func(*gatehouse.EmailConfig)) *mailEnv {
 	return newMailEnvLimits(t, email, gatehouse.Limits{})
 }
 
-func newMailEnvLimits(t testing.TB, email func(*gatehouse.EmailConfig), limits gatehouse.Limits) *mailEnv {
+func newMailEnvLimits(t testing.TB, email func(*gatehouse.EmailConfig), limits gatehouse.Limits, more ...func(*gatehouse.Config)) *mailEnv {
 	t.Helper()
 	e := &mailEnv{clock: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "gatehouse.db"))
@@ -63,12 +63,16 @@ func newMailEnvLimits(t testing.TB, email func(*gatehouse.EmailConfig), limits g
 	if email != nil {
 		email(cfg)
 	}
-	e.svc, err = gatehouse.NewService(st, gatehouse.Config{
+	svcCfg := gatehouse.Config{
 		Now:    e.now,
 		Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0, 0),
 		Tokens: &gatehouse.TokenConfig{Issuer: "https://auth.example.test", Alg: token.EdDSA, Secret: secret},
 		Email:  cfg, PublicURL: "https://auth.example.test/", Limits: limits, Secret: secret,
-	})
+	}
+	for _, f := range more {
+		f(&svcCfg)
+	}
+	e.svc, err = gatehouse.NewService(st, svcCfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -166,3 +166,69 @@ func TestSecondFactorLimits(t *testing.T) {
 		}
 	}
 }
+
+func TestAssuranceInBothModes(t *testing.T) {
+	ctx := context.Background()
+	e := newMailEnvLimits(t, nil, gatehouse.Limits{}, func(c *gatehouse.Config) { c.MFARoles = []string{gatehouse.RoleAdmin} })
+	ada, secret, _ := e.enrolled(t)
+	if _, err := e.svc.SetRoles(ctx, ada.ID, []string{gatehouse.RoleAdmin, gatehouse.RoleCustomer}, client); err != nil {
+		t.Fatal(err)
+	}
+	e.advance(30 * time.Second)
+	session, err := e.svc.LoginMFA(ctx, gatehouse.MFARequest{Token: e.firstStep(t, gatehouse.ModeSession).Token, Code: e.code(t, secret, 0), Client: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.advance(30 * time.Second)
+	tokens, err := e.svc.LoginMFA(ctx, gatehouse.MFARequest{Token: e.firstStep(t, gatehouse.ModeToken).Token, Code: e.code(t, secret, 0), Client: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := e.svc.AuthenticateSession(ctx, session.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt, err := e.svc.AuthenticateToken(ctx, tokens.Tokens.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]gatehouse.Principal{"session": ps, "token": pt} {
+		if p.Login.AAL != gatehouse.AAL2 || !slices.Equal(p.Login.AMR, []string{"pwd", "otp", "mfa"}) {
+			t.Errorf("%s: AAL %d AMR %v", name, p.Login.AAL, p.Login.AMR)
+		}
+		if !p.Can("users:admin") {
+			t.Errorf("%s at AAL2 lacks admin's permissions: %v", name, p.Permissions)
+		}
+	}
+	refreshed, err := e.svc.Refresh(ctx, tokens.Tokens.RefreshToken, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := e.svc.AuthenticateToken(ctx, refreshed.Tokens.AccessToken); err != nil || p.Login.AAL != gatehouse.AAL2 {
+		t.Errorf("a refreshed token: AAL %d, %v; want 2", p.Login.AAL, err)
+	}
+}
+
+func TestMFARolesAtAAL1(t *testing.T) {
+	ctx := context.Background()
+	e := newMailEnvLimits(t, nil, gatehouse.Limits{}, func(c *gatehouse.Config) { c.MFARoles = []string{gatehouse.RoleAdmin} })
+	u, err := e.svc.CreateUser(ctx, "root@example.com", mailPW, []string{gatehouse.RoleAdmin, gatehouse.RoleCustomer}, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []gatehouse.Mode{gatehouse.ModeSession, gatehouse.ModeToken} {
+		res := e.login(t, u.Email, mailPW, mode)
+		var p gatehouse.Principal
+		if mode == gatehouse.ModeSession {
+			p, err = e.svc.AuthenticateSession(ctx, res.Secret)
+		} else {
+			p, err = e.svc.AuthenticateToken(ctx, res.Tokens.AccessToken)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Login.AAL != gatehouse.AAL1 || p.Can("users:admin") || !p.Can("cart:read") {
+			t.Errorf("%s at AAL1: AAL %d, permissions %v; want the customer's only", mode, p.Login.AAL, p.Permissions)
+		}
+	}
+}
