@@ -61,6 +61,7 @@ var eventTypes = []string{
 	EventUserEnabled, EventUserRolesChanged, EventTokenRefreshed, EventRefreshTokenReused, EventKeysRotated,
 	EventRecoveryRequested, EventPasswordReset, EventVerificationRequested, EventEmailVerified,
 	EventEmailChangeRequested, EventEmailChanged, EventEmailSent, EventEmailFailed,
+	EventMFAEnrolled, EventMFARemoved, EventMFAFailed, EventRecoveryCodeUsed, EventLoginSteppedUp,
 }
 
 // EventTypes returns the audit event types the server records.

@@ -27,6 +27,7 @@ type mailEnv struct {
 	smtp  *smtptest.Server
 	mu    sync.Mutex
 	clock time.Time
+	weak  gatehouse.LoginResult // see enrolled
 }
 
 const (

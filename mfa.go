@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/gatehouse/gatehouse/token"
@@ -376,4 +377,61 @@ func (s *Service) checkSecondFactor(ctx context.Context, u User, req MFARequest)
 		s.audit(ctx, AuditEvent{Type: EventMFAFailed, UserID: u.ID, IP: req.Client.IP})
 	}
 	return "", err
+}
+
+// StepUp raises the principal's login to AAL2 with a second factor: it
+// makes a new login at AAL2 (a new cookie secret, or new tokens: the
+// secret changes with the privilege) and ends the old one. A user without
+// a second factor gets CodeNotEnrolled; a wrong code counts toward the
+// account's lockout.
+func (s *Service) StepUp(ctx context.Context, p Principal, req MFARequest) (LoginResult, error) {
+	if s.mfa == nil {
+		return LoginResult{}, mfaOff()
+	}
+	u, err := s.store.UserByID(ctx, p.User.ID)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if f, err := s.Factors(ctx, u.ID); err != nil {
+		return LoginResult{}, err
+	} else if !f.TOTP {
+		return LoginResult{}, Errorf(CodeNotEnrolled, "set up an authenticator app first")
+	}
+	var amr string
+	_, err = s.throttledCheck(ctx, u.Email, req.Client, "step-up", func() (User, error) {
+		var err error
+		amr, err = s.checkSecondFactor(ctx, u, req)
+		return u, err
+	})
+	if err != nil {
+		return LoginResult{}, err
+	}
+	s.passed(ctx, u.Email, req.Client)
+	old, err := s.store.LoginByID(ctx, p.Login.ID)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	res, err := s.startLogin(ctx, loginStart{
+		user: u, mode: old.Mode, remember: old.Remember, device: old.Device, client: req.Client,
+		aal: AAL2, amr: appendNew(old.AMR, amr, AMRMFA),
+	})
+	if err != nil {
+		return LoginResult{}, err
+	}
+	s.audit(ctx, AuditEvent{Type: EventLoginSteppedUp, UserID: u.ID, IP: req.Client.IP, Detail: "session=" + res.Login.ID})
+	if err := s.Logout(ctx, p, req.Client); err != nil {
+		s.log.Warn("ending the login that stepped up failed", "err", err)
+	}
+	return res, nil
+}
+
+// appendNew appends to list the values it does not hold yet.
+func appendNew(list []string, values ...string) []string {
+	out := slices.Clone(list)
+	for _, v := range values {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -14,12 +14,14 @@ import (
 )
 
 // enrolled signs ada in, sets up an authenticator app and returns its
-// secret and the recovery codes.
+// secret and the recovery codes; e.weak is the login that set it up, at
+// AAL1.
 func (e *mailEnv) enrolled(t *testing.T) (gatehouse.User, string, []string) {
 	t.Helper()
 	ctx := context.Background()
 	ada := e.register(t, "ada@example.com")
-	p := e.principal(t, e.login(t, "ada@example.com", mailPW, gatehouse.ModeSession))
+	e.weak = e.login(t, "ada@example.com", mailPW, gatehouse.ModeSession)
+	p := e.principal(t, e.weak)
 	if _, err := e.svc.EnrollTOTP(ctx, p, "wrong password!", client); code(err) != gatehouse.CodeInvalidCredentials {
 		t.Fatalf("EnrollTOTP with a wrong password = %v", err)
 	}
@@ -230,5 +232,107 @@ func TestMFARolesAtAAL1(t *testing.T) {
 		if p.Login.AAL != gatehouse.AAL1 || p.Can("users:admin") || !p.Can("cart:read") {
 			t.Errorf("%s at AAL1: AAL %d, permissions %v; want the customer's only", mode, p.Login.AAL, p.Permissions)
 		}
+	}
+}
+
+
+func TestStepUp(t *testing.T) {
+	ctx := context.Background()
+	e := newMailEnvLimits(t, nil, gatehouse.Limits{}, func(c *gatehouse.Config) { c.MFARoles = []string{gatehouse.RoleAdmin} })
+	ada, secret, _ := e.enrolled(t)
+	if _, err := e.svc.SetRoles(ctx, ada.ID, []string{gatehouse.RoleAdmin}, client); err != nil {
+		t.Fatal(err)
+	}
+	p := e.principal(t, e.weak)
+	if p.Login.AAL != gatehouse.AAL1 || p.Can("users:admin") {
+		t.Fatalf("before stepping up: AAL %d permissions %v", p.Login.AAL, p.Permissions)
+	}
+	e.advance(30 * time.Second)
+	if _, err := e.svc.StepUp(ctx, p, gatehouse.MFARequest{Code: "000000", Client: client}); code(err) != gatehouse.CodeInvalidCode {
+		t.Fatalf("StepUp(wrong code) = %v", err)
+	}
+	if _, err := e.svc.AuthenticateSession(ctx, e.weak.Secret); err != nil {
+		t.Fatalf("a wrong code ended the login: %v", err)
+	}
+	up, err := e.svc.StepUp(ctx, p, gatehouse.MFARequest{Code: e.code(t, secret, 0), Client: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.Secret == "" || up.Secret == e.weak.Secret {
+		t.Error("stepping up kept the cookie secret")
+	}
+	if _, err := e.svc.AuthenticateSession(ctx, e.weak.Secret); code(err) != gatehouse.CodeUnauthenticated {
+		t.Errorf("the old secret after stepping up: %v", err)
+	}
+	q := e.principal(t, up)
+	if q.Login.AAL != gatehouse.AAL2 || !q.Can("users:admin") || !slices.Equal(q.Login.AMR, []string{"pwd", "otp", "mfa"}) {
+		t.Errorf("after stepping up: AAL %d AMR %v permissions %v", q.Login.AAL, q.Login.AMR, q.Permissions)
+	}
+	if !strings.Contains(auditTypes(t, e.svc, ada.ID), gatehouse.EventLoginSteppedUp) {
+		t.Error("no login.stepped_up event")
+	}
+	// Without a factor: not_enrolled.
+	bob, err := e.svc.CreateUser(ctx, "bob@example.com", mailPW, nil, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb := e.principal(t, e.login(t, bob.Email, mailPW, gatehouse.ModeSession))
+	if _, err := e.svc.StepUp(ctx, pb, gatehouse.MFARequest{Code: "123456", Client: client}); code(err) != gatehouse.CodeNotEnrolled {
+		t.Errorf("StepUp without a factor = %v, want not_enrolled", err)
+	}
+}
+
+func TestFactorChangesNeedThePassword(t *testing.T) {
+	ctx := context.Background()
+	e := newMailEnv(t, nil)
+	ada, _, codes := e.enrolled(t)
+	p := e.principal(t, e.weak)
+	if _, err := e.svc.RegenerateRecoveryCodes(ctx, p, "", client); code(err) != gatehouse.CodeInvalidCredentials {
+		t.Errorf("RegenerateRecoveryCodes without the password at AAL1 = %v", err)
+	}
+	fresh, err := e.svc.RegenerateRecoveryCodes(ctx, p, mailPW, client)
+	if err != nil || len(fresh) != 10 || slices.Equal(fresh, codes) {
+		t.Fatalf("RegenerateRecoveryCodes = %v, %v", fresh, err)
+	}
+	if err := e.svc.RemoveTOTP(ctx, p, "wrong password!", client); code(err) != gatehouse.CodeInvalidCredentials {
+		t.Errorf("RemoveTOTP(wrong password) = %v", err)
+	}
+	if err := e.svc.RemoveTOTP(ctx, p, mailPW, client); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := e.svc.Factors(ctx, ada.ID); f.TOTP || f.RecoveryCodesLeft != 0 {
+		t.Errorf("factors after removal: %+v", f)
+	}
+	// Signing in is one step again.
+	if res := e.login(t, "ada@example.com", mailPW, gatehouse.ModeSession); res.Login.AAL != gatehouse.AAL1 {
+		t.Errorf("AAL %d", res.Login.AAL)
+	}
+	if _, err := e.svc.RegenerateRecoveryCodes(ctx, p, mailPW, client); code(err) != gatehouse.CodeNotEnrolled {
+		t.Errorf("RegenerateRecoveryCodes without TOTP = %v, want not_enrolled", err)
+	}
+	// An admin resets a user's factors: audited with the admin's id, the user told.
+	e2 := newMailEnv(t, nil)
+	bob, _, _ := e2.enrolled(t)
+	if err := e2.svc.ResetFactors(ctx, bob.ID, gatehouse.Client{IP: "192.0.2.9", Actor: "admin-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := e2.svc.Factors(ctx, bob.ID); f.TOTP {
+		t.Error("the factor survived the reset")
+	}
+	events, _, _ := e2.svc.Audit(ctx, gatehouse.AuditQuery{UserID: bob.ID, Type: gatehouse.EventMFARemoved, Limit: 5})
+	if len(events) != 1 || !strings.Contains(events[0].Detail, "by=admin-1") {
+		t.Errorf("mfa.removed events %+v", events)
+	}
+	if _, err := e2.svc.DeliverMail(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var notices int
+	for _, m := range e2.smtp.Messages() {
+		if strings.Contains(m.Subject, "sign-in methods") {
+			notices++
+		}
+	}
+	if notices != 2 {
+		t.Errorf("%d notices of factor changes, want 2 (added, removed)", notices)
 	}
 }
