@@ -235,7 +235,6 @@ func TestMFARolesAtAAL1(t *testing.T) {
 	}
 }
 
-
 func TestStepUp(t *testing.T) {
 	ctx := context.Background()
 	e := newMailEnvLimits(t, nil, gatehouse.Limits{}, func(c *gatehouse.Config) { c.MFARoles = []string{gatehouse.RoleAdmin} })
