@@ -44,8 +44,11 @@ func (s *Server) check(r *http.Request, activity bool) (gatehouse.Principal, err
 // writeAuthError answers a failed authentication, adding the RFC 6750
 // challenge when a bearer token was refused.
 func (s *Server) writeAuthError(w http.ResponseWriter, r *http.Request, err error) {
-	if gatehouse.ErrorCode(err) == gatehouse.CodeInvalidToken {
+	switch gatehouse.ErrorCode(err) {
+	case gatehouse.CodeInvalidToken:
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	case gatehouse.CodeInsufficientAuth:
+		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_user_authentication", acr_values="2"`)
 	}
 	s.writeError(w, r, err)
 }

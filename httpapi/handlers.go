@@ -82,15 +82,6 @@ func (s *Server) handleLogin() http.Handler {
 		Remember bool   `json:"remember"`
 		Device   string `json:"device"`
 	}
-	type session struct {
-		ID            string    `json:"id"`
-		ExpiresAt     time.Time `json:"expires_at"`
-		IdleExpiresAt time.Time `json:"idle_expires_at"`
-	}
-	type response struct {
-		User    userJSON `json:"user"`
-		Session session  `json:"session"`
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req request
 		if err := decode(w, r, &req); err != nil {
@@ -109,16 +100,31 @@ func (s *Server) handleLogin() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		l := res.Login
-		if l.Mode == gatehouse.ModeToken {
-			encode(w, http.StatusOK, toTokenResponse(res))
-			return
-		}
-		s.cookie.Set(w, res.Secret, l, l.CreatedAt)
-		encode(w, http.StatusOK, response{
-			User:    toUser(res.User),
-			Session: session{ID: l.ID, ExpiresAt: l.ExpiresAt, IdleExpiresAt: l.IdleExpiresAt},
-		})
+		s.writeLogin(w, res)
+	})
+}
+
+// writeLogin answers a login made: its tokens in token mode; in session
+// mode, the cookie and the session.
+func (s *Server) writeLogin(w http.ResponseWriter, res gatehouse.LoginResult) {
+	type session struct {
+		ID            string    `json:"id"`
+		ExpiresAt     time.Time `json:"expires_at"`
+		IdleExpiresAt time.Time `json:"idle_expires_at"`
+	}
+	type response struct {
+		User    userJSON `json:"user"`
+		Session session  `json:"session"`
+	}
+	l := res.Login
+	if l.Mode == gatehouse.ModeToken {
+		encode(w, http.StatusOK, toTokenResponse(res))
+		return
+	}
+	s.cookie.Set(w, res.Secret, l, l.CreatedAt)
+	encode(w, http.StatusOK, response{
+		User:    toUser(res.User),
+		Session: session{ID: l.ID, ExpiresAt: l.ExpiresAt, IdleExpiresAt: l.IdleExpiresAt},
 	})
 }
 
@@ -129,11 +135,9 @@ func (s *Server) handleLogout() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := gatehouse.FromContext(r.Context())
 		var req request
-		if r.ContentLength != 0 {
-			if err := decode(w, r, &req); err != nil {
-				s.writeError(w, r, err)
-				return
-			}
+		if err := decodeOptional(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
 		}
 		if req.RefreshToken != "" {
 			if err := s.svc.LogoutRefresh(r.Context(), p, req.RefreshToken, s.clientOf(r)); err != nil {
@@ -157,6 +161,8 @@ func (s *Server) handleMe() http.Handler {
 		Mode      gatehouse.Mode `json:"mode"`
 		SessionID string         `json:"session_id"`
 		ExpiresAt time.Time      `json:"expires_at"`
+		AAL       int            `json:"aal"`
+		AMR       []string       `json:"amr"`
 	}
 	type response struct {
 		User        userJSON `json:"user"`
@@ -176,7 +182,7 @@ func (s *Server) handleMe() http.Handler {
 		}
 		encode(w, http.StatusOK, response{
 			User: toUser(u), Permissions: perms,
-			Auth: auth{Mode: p.Login.Mode, SessionID: p.Login.ID, ExpiresAt: p.Login.ExpiresAt},
+			Auth: auth{Mode: p.Login.Mode, SessionID: p.Login.ID, ExpiresAt: p.Login.ExpiresAt, AAL: p.Login.AAL, AMR: p.Login.AMR},
 		})
 	})
 }
@@ -216,6 +222,8 @@ func (s *Server) handleSessions() http.Handler {
 		IP         string         `json:"ip"`
 		UserAgent  string         `json:"user_agent"`
 		Current    bool           `json:"current"`
+		AAL        int            `json:"aal"`
+		AMR        []string       `json:"amr"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := gatehouse.FromContext(r.Context())
@@ -229,6 +237,7 @@ func (s *Server) handleSessions() http.Handler {
 			out = append(out, session{
 				ID: l.ID, Mode: l.Mode, Device: l.Device, CreatedAt: l.CreatedAt, LastSeenAt: l.LastSeenAt,
 				ExpiresAt: l.ExpiresAt, IP: l.IP, UserAgent: l.UserAgent, Current: l.ID == p.Login.ID,
+				AAL: l.AAL, AMR: l.AMR,
 			})
 		}
 		encode(w, http.StatusOK, map[string]any{"sessions": out})
@@ -274,12 +283,16 @@ func (s *Server) handleRevokeSessions() http.Handler {
 // ForbiddenPage instead of the 403 problem (see Config).
 func (s *Server) handleVerify() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		perm, redirect, err := verifyQuery(r.URL.RawQuery)
+		q, err := verifyQuery(r.URL.RawQuery)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
+		perm, redirect := q.permission, q.redirect
 		p, err := s.authenticate(r)
+		if err == nil && p.Login.AAL < q.aal {
+			err = insufficientAAL()
+		}
 		if err != nil {
 			if redirect && s.cfg.SignInURL != "" && isNavigation(r) && signInWouldHelp(err) {
 				loc := s.cfg.SignInURL
@@ -311,6 +324,7 @@ func (s *Server) handleVerify() http.Handler {
 		h["X-Gatehouse-Roles"] = vals[2:3:3]
 		h["X-Gatehouse-Permissions"] = vals[3:4:4]
 		h["X-Gatehouse-Session"] = vals[4:5:5]
+		h["X-Gatehouse-Aal"] = aalValues[min(max(p.Login.AAL, 1), 2)]
 		w.WriteHeader(http.StatusOK)
 	})
 }
@@ -320,31 +334,44 @@ func (s *Server) handleVerify() http.Handler {
 // query that does not parse, a parameter other than permission and
 // redirect, permission empty or given twice, or redirect given twice or
 // other than "true" or "false" is CodeInvalidRequest.
-func verifyQuery(raw string) (permission string, redirect bool, err error) {
+// verifyParams is the query of /v1/verify.
+type verifyParams struct {
+	permission string
+	redirect   bool
+	aal        int // the assurance level asked for; 0 for any
+}
+
+func verifyQuery(raw string) (verifyParams, error) {
+	var v verifyParams
 	if raw == "" {
-		return "", false, nil
+		return v, nil
 	}
 	q, err := url.ParseQuery(raw)
 	if err != nil {
-		return "", false, gatehouse.Errorf(gatehouse.CodeInvalidRequest, "the query does not parse")
+		return v, gatehouse.Errorf(gatehouse.CodeInvalidRequest, "the query does not parse")
 	}
 	for name, values := range q {
 		switch name {
 		case "permission":
 			if len(values) != 1 || values[0] == "" {
-				return "", false, gatehouse.Errorf(gatehouse.CodeInvalidRequest, "permission must be given once, not empty")
+				return v, gatehouse.Errorf(gatehouse.CodeInvalidRequest, "permission must be given once, not empty")
 			}
-			permission = values[0]
+			v.permission = values[0]
 		case "redirect":
 			if len(values) != 1 || (values[0] != "true" && values[0] != "false") {
-				return "", false, gatehouse.Errorf(gatehouse.CodeInvalidRequest, `redirect must be given once, "true" or "false"`)
+				return v, gatehouse.Errorf(gatehouse.CodeInvalidRequest, `redirect must be given once, "true" or "false"`)
 			}
-			redirect = values[0] == "true"
+			v.redirect = values[0] == "true"
+		case "aal":
+			if len(values) != 1 || (values[0] != "1" && values[0] != "2") {
+				return v, gatehouse.Errorf(gatehouse.CodeInvalidRequest, `aal must be given once, "1" or "2"`)
+			}
+			v.aal = int(values[0][0] - '0')
 		default:
-			return "", false, gatehouse.Errorf(gatehouse.CodeInvalidRequest, fmt.Sprintf("unknown parameter %q", name))
+			return v, gatehouse.Errorf(gatehouse.CodeInvalidRequest, fmt.Sprintf("unknown parameter %q", name))
 		}
 	}
-	return permission, redirect, nil
+	return v, nil
 }
 
 // isNavigation reports whether a request looks like a browser opening a
@@ -358,7 +385,7 @@ func isNavigation(r *http.Request) bool {
 // expired or refused credential, not a store outage.
 func signInWouldHelp(err error) bool {
 	c := gatehouse.ErrorCode(err)
-	return c == gatehouse.CodeUnauthenticated || c == gatehouse.CodeInvalidToken
+	return c == gatehouse.CodeUnauthenticated || c == gatehouse.CodeInvalidToken || c == gatehouse.CodeInsufficientAuth
 }
 
 // OriginalURL rebuilds the URL the browser asked the proxy for:

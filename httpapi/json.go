@@ -24,6 +24,15 @@ const (
 // decode reads one JSON value from the body into dst. Unknown fields are
 // ignored; anything else that is not exactly one well-formed value of the
 // right shape is CodeInvalidRequest, and an oversized body is a 413.
+// decodeOptional is decode for a body that may be left out: an empty one
+// leaves dst as it is.
+func decodeOptional(w http.ResponseWriter, r *http.Request, dst any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	return decode(w, r, dst)
+}
+
 func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	var tooBig *http.MaxBytesError
@@ -109,6 +118,10 @@ type problem struct {
 	Status int    `json:"status"`
 	Detail string `json:"detail,omitempty"`
 	Code   string `json:"code"`
+	// MFAToken and Methods come with mfa_required: what the second step
+	// of the sign-in needs.
+	MFAToken string   `json:"mfa_token,omitempty"`
+	Methods  []string `json:"methods,omitempty"`
 }
 
 var statusOf = map[gatehouse.Code]int{
@@ -131,6 +144,11 @@ var statusOf = map[gatehouse.Code]int{
 	gatehouse.CodeEmailDisabled:      http.StatusForbidden,
 	gatehouse.CodeAlreadyVerified:    http.StatusConflict,
 	gatehouse.CodeEmailUnverified:    http.StatusForbidden,
+	gatehouse.CodeMFARequired:        http.StatusUnauthorized,
+	gatehouse.CodeInvalidCode:        http.StatusUnauthorized,
+	gatehouse.CodeAlreadyEnrolled:    http.StatusConflict,
+	gatehouse.CodeNotEnrolled:        http.StatusConflict,
+	gatehouse.CodeInsufficientAuth:   http.StatusUnauthorized,
 }
 
 // Status is the HTTP status of an error code, the same whatever the
@@ -171,11 +189,23 @@ func (s *Server) writeErrorWith(w http.ResponseWriter, r *http.Request, err erro
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+999_999_999)/1_000_000_000)))
 	}
-	writeProblem(w, status, string(e.Code), e.Detail)
+	pr := newProblem(status, string(e.Code), e.Detail)
+	if e.MFA != nil {
+		pr.MFAToken, pr.Methods = e.MFA.Token, e.MFA.Methods
+	}
+	encodeProblem(w, pr)
+}
+
+func newProblem(status int, code, detail string) problem {
+	return problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Code: code}
 }
 
 func writeProblem(w http.ResponseWriter, status int, code, detail string) {
+	encodeProblem(w, newProblem(status, code, detail))
+}
+
+func encodeProblem(w http.ResponseWriter, pr problem) {
 	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Code: code})
+	w.WriteHeader(pr.Status)
+	json.NewEncoder(w).Encode(pr)
 }

@@ -108,8 +108,11 @@ func TestOpenAPIErrorCodes(t *testing.T) {
 		}
 		for _, c := range props["code"].Value.Enum {
 			want := statusOf[c.(string)]
-			if _, path, _ := strings.Cut(where, " "); linkPaths[path] {
+			switch _, path, _ := strings.Cut(where, " "); {
+			case linkPaths[path]:
 				want = httpapi.LinkStatus(gatehouse.Code(c.(string)))
+			case path == "/v1/mfa/totp/confirm":
+				want = httpapi.ConfirmStatus(gatehouse.Code(c.(string)))
 			}
 			// A body over MaxBodyBytes is the one invalid_request that is 413.
 			if want != status && !(status == http.StatusRequestEntityTooLarge && c == "invalid_request") {

@@ -25,6 +25,12 @@ func (s *Server) routes() http.Handler {
 	route("/v1/logout", map[string]http.Handler{"POST": s.authed(s.handleLogout())})
 	route("/v1/me", map[string]http.Handler{"GET": s.authed(s.handleMe())})
 	route("/v1/me/password", map[string]http.Handler{"PUT": s.authed(s.handleChangePassword())})
+	route("/v1/mfa", map[string]http.Handler{"GET": s.authed(s.handleFactors())})
+	route("/v1/mfa/totp", map[string]http.Handler{"POST": s.authed(s.handleEnrollTOTP()), "DELETE": s.authed(s.handleRemoveTOTP())})
+	route("/v1/mfa/totp/confirm", map[string]http.Handler{"POST": s.authed(s.handleConfirmTOTP())})
+	route("/v1/mfa/recovery-codes", map[string]http.Handler{"POST": s.authed(s.handleRecoveryCodes())})
+	route("/v1/login/mfa", map[string]http.Handler{"POST": s.sameOrigin(s.handleLoginMFA())})
+	route("/v1/login/step-up", map[string]http.Handler{"POST": s.authed(s.handleStepUp())})
 	route("/v1/me/email", map[string]http.Handler{"PUT": s.authed(s.handleChangeEmail())})
 	route("/v1/recovery", map[string]http.Handler{"POST": s.sameOrigin(s.handleRecovery())})
 	route("/v1/recovery/confirm", map[string]http.Handler{"POST": s.sameOrigin(s.handleRecoveryConfirm())})
@@ -42,6 +48,10 @@ func (s *Server) routes() http.Handler {
 	route("/v1/revocations", map[string]http.Handler{"GET": s.permitted(gatehouse.PermRevocationsRead, s.handleRevocations())})
 	route("/v1/admin/users", map[string]http.Handler{"GET": s.permitted(gatehouse.PermUsersAdmin, s.handleAdminUsers())})
 	route("/v1/admin/users/{id}", map[string]http.Handler{"PATCH": s.permitted(gatehouse.PermUsersAdmin, s.handleAdminPatchUser())})
+	route("/v1/admin/users/{id}/mfa", map[string]http.Handler{
+		"GET":    s.permitted(gatehouse.PermUsersAdmin, s.handleFactors()),
+		"DELETE": s.permitted(gatehouse.PermUsersAdmin, s.handleAdminResetFactors()),
+	})
 	route("/v1/admin/users/{id}/recovery", map[string]http.Handler{"POST": s.permitted(gatehouse.PermUsersAdmin, s.handleAdminRecovery())})
 	route("/v1/admin/users/{id}/sessions", map[string]http.Handler{"DELETE": s.permitted(gatehouse.PermUsersAdmin, s.handleAdminRevokeSessions())})
 	route("/v1/admin/audit", map[string]http.Handler{"GET": s.permitted(gatehouse.PermAuditRead, s.handleAdminAudit())})

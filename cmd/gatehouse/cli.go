@@ -35,7 +35,7 @@ commands:
   serve                       run the server
   demo                        run the server with the demo shop beside it, on one loopback address
   migrate                     bring the schema up to date
-  user add|list|disable|enable|roles
+  user add|list|disable|enable|roles|recover|mfa reset
   sessions list|revoke
   keys rotate|list            signing keys of access tokens
   version                     print the version

@@ -40,6 +40,8 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	dev := fs.Bool("dev", false, "plain-HTTP development mode: the cookie has no Secure flag (never in production)")
 	noSignup := fs.Bool("no-signup", false, "refuse self-service registration")
 	rolesFile := rolesFlag(fs)
+	var mfaRoles listFlag
+	fs.Var(&mfaRoles, "mfa-roles", "comma-separated roles whose permissions count only in a login with two factors (aal 2)")
 	defaultRole := fs.String("default-role", gatehouse.RoleCustomer, "role given to users who sign up")
 	idle := fs.Duration("session-idle", gatehouse.DefaultSessionIdle, "idle timeout of a session")
 	maxAge := fs.Duration("session-max", gatehouse.DefaultSessionMax, "absolute lifetime of a session")
@@ -100,6 +102,11 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	if _, ok := roles[*defaultRole]; !ok {
 		return usagef("--default-role: unknown role %q", *defaultRole)
 	}
+	for _, r := range mfaRoles {
+		if _, ok := roles[r]; !ok {
+			return usagef("--mfa-roles: unknown role %q", r)
+		}
+	}
 	if *issuer == "" {
 		*issuer = "http://" + *addr
 	}
@@ -119,7 +126,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	cfg := gatehouse.Config{
 		Logger: log, Roles: roles, DefaultRole: *defaultRole, NoSignup: *noSignup,
 		SessionIdle: *idle, SessionMax: *maxAge, RememberMax: *remember, Tokens: tokens, Limits: limits,
-		Email: email, PublicURL: *issuer, Secret: tokens.Secret,
+		Email: email, PublicURL: *issuer, Secret: tokens.Secret, MFARoles: mfaRoles,
 	}
 	cfg.Hasher = newHasher()
 	if *redisURL != "" {

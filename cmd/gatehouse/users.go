@@ -17,7 +17,7 @@ var cliClient = gatehouse.Client{IP: "cli"}
 
 func userCmd(ctx context.Context, args []string, getenv env, std stdio) error {
 	if len(args) == 0 {
-		return usagef("usage: gatehouse user add|list|disable|enable|roles|recover")
+		return usagef("usage: gatehouse user add|list|disable|enable|roles|recover|mfa")
 	}
 	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
 	db := dbFlag(fs)
@@ -112,8 +112,23 @@ func userCmd(ctx context.Context, args []string, getenv env, std stdio) error {
 			fmt.Fprintln(std.out, link)
 			return nil
 		})
+	case "mfa":
+		if len(args) < 2 || args[1] != "reset" {
+			return usagef("usage: gatehouse user mfa reset E")
+		}
+		email, err := parseOneArg(fs, args[2:], getenv, "E")
+		if err != nil {
+			return err
+		}
+		return withUser(ctx, *db, email, gatehouse.Config{}, func(svc *gatehouse.Service, u gatehouse.User) error {
+			if err := svc.ResetFactors(ctx, u.ID, cliClient); err != nil {
+				return err
+			}
+			fmt.Fprintf(std.out, "removed the second factors of %s\n", u.Email)
+			return nil
+		})
 	default:
-		return usagef("unknown command \"user %s\"; want add, list, disable, enable, roles or recover", args[0])
+		return usagef("unknown command \"user %s\"; want add, list, disable, enable, roles, recover or mfa", args[0])
 	}
 }
 
