@@ -219,6 +219,7 @@ func app(g *guard.Guard) http.Handler {
 	mux.Handle("/me", g.Authenticate(whoami))
 	mux.Handle("/cart", g.Require("cart:write")(whoami))
 	mux.Handle("/admin", g.Require("users:admin")(whoami))
+	mux.Handle("/strong", g.RequireAAL(2)(whoami))
 	return mux
 }
 

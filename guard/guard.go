@@ -171,6 +171,28 @@ func (g *Guard) Require(permissions ...string) func(http.Handler) http.Handler {
 	}
 }
 
+// RequireAAL returns middleware that does what Authenticate does and then
+// refuses a login below the assurance level aal (2: two factors) with 401
+// insufficient_user_authentication and WWW-Authenticate: Bearer
+// error="insufficient_user_authentication", acr_values="2", as Gatehouse
+// does (RFC 9470): the client signs in again, or steps up, with two
+// factors.
+func (g *Guard) RequireAAL(aal int) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			u, refusal := g.check(r)
+			if refusal == nil && u.AAL < aal {
+				refusal = insufficientAAL(aal)
+			}
+			if refusal != nil {
+				refusal.write(w)
+				return
+			}
+			next.ServeHTTP(w, withUser(r, u))
+		})
+	}
+}
+
 // Check checks the request's credential as Authenticate does, without
 // answering the request: it returns the user, or an *Error that says how
 // Authenticate would have refused. Use it for pages that serve guests and
@@ -239,7 +261,7 @@ func (g *Guard) bearer(ctx context.Context, tok string) (*User, *Error) {
 		e = &tokenEntry{
 			user: User{
 				ID: c.Subject, Email: c.Email, Roles: c.Roles, Permissions: strings.Fields(c.Scope),
-				SessionID: c.SessionID, Mode: ModeToken,
+				SessionID: c.SessionID, Mode: ModeToken, AAL: aalOf(c.ACR),
 			},
 			issued: c.IssuedAt,
 			signed: strings.Clone(signed), // a copy, not to keep the whole header, signature included

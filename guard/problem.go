@@ -4,17 +4,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 )
 
 // Error is why a Guard refused a request: the HTTP status and the problem
 // code of the RFC 9457 answer Authenticate sends, such as 401
-// "unauthenticated", 401 "invalid_token", 403 "forbidden", 403
+// "unauthenticated", 401 "invalid_token", 401
+// "insufficient_user_authentication", 403 "forbidden", 403
 // "cross_origin" or 503 "unavailable" (Gatehouse's codes).
 type Error struct {
 	Status int
 	Code   string
 	Detail string
 	body   []byte // the problem details, encoded once
+	aal    int    // the level asked for, with insufficient_user_authentication
 }
 
 func newError(status int, code, detail string) *Error {
@@ -26,6 +29,13 @@ func newError(status int, code, detail string) *Error {
 		Code   string `json:"code"`
 	}{"about:blank", http.StatusText(status), status, detail, code})
 	return &Error{Status: status, Code: code, Detail: detail, body: append(body, '\n')}
+}
+
+// insufficientAAL refuses a login below the assurance level aal.
+func insufficientAAL(aal int) *Error {
+	e := newError(http.StatusUnauthorized, "insufficient_user_authentication", fmt.Sprintf("this needs a sign-in at assurance level %d (two factors)", aal))
+	e.aal = aal
+	return e
 }
 
 func (e *Error) Error() string {
@@ -49,8 +59,11 @@ var (
 // the RFC 6750 challenge.
 func (e *Error) write(w http.ResponseWriter) {
 	h := w.Header()
-	if e.Code == "invalid_token" {
+	switch e.Code {
+	case "invalid_token":
 		h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	case "insufficient_user_authentication":
+		h.Set("WWW-Authenticate", `Bearer error="insufficient_user_authentication", acr_values="`+strconv.Itoa(e.aal)+`"`)
 	}
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")

@@ -75,11 +75,21 @@ func (g *Guard) verifySession(ctx context.Context, secret string) (*User, error)
 		Permissions: splitList(h.Get("X-Gatehouse-Permissions")),
 		SessionID:   h.Get("X-Gatehouse-Session"),
 		Mode:        ModeSession,
+		AAL:         aalOf(h.Get("X-Gatehouse-AAL")),
 	}
 	if u.ID == "" {
 		return nil, errors.New("GET /v1/verify: 200 without X-Gatehouse-User")
 	}
 	return u, nil
+}
+
+// aalOf reads an assurance level, "2" or "1" (a token's acr, the
+// X-Gatehouse-AAL header); anything else is 1.
+func aalOf(s string) int {
+	if s == "2" {
+		return 2
+	}
+	return 1
 }
 
 // splitList reads a comma-separated header; "" is the empty list.

@@ -27,6 +27,9 @@ type User struct {
 	Permissions []string // "resource:action", "resource:*" or "*"
 	SessionID   string   // the login, as GET /v1/sessions lists it
 	Mode        Mode
+	// AAL is the login's assurance level: 1, or 2 when it was made with
+	// two factors (see RequireAAL).
+	AAL int
 }
 
 // Can reports whether u holds the permission: "*" grants everything and
