@@ -70,8 +70,17 @@ func mfaOff() error {
 	return errors.New("gatehouse: second factors need Config.Secret")
 }
 
-// Factors returns the user's second factors.
+// Factors returns the user's second factors; CodeNotFound when there is
+// no such user.
 func (s *Service) Factors(ctx context.Context, userID string) (Factors, error) {
+	if _, err := s.User(ctx, userID); err != nil {
+		return Factors{}, err
+	}
+	return s.factors(ctx, userID)
+}
+
+// factors is Factors for a user known to exist.
+func (s *Service) factors(ctx context.Context, userID string) (Factors, error) {
 	var f Factors
 	t, err := s.store.TOTP(ctx, userID)
 	switch {
@@ -109,7 +118,7 @@ func (s *Service) EnrollTOTP(ctx context.Context, p Principal, pw string, c Clie
 	if err != nil {
 		return totp.Key{}, err
 	}
-	if f, err := s.Factors(ctx, u.ID); err != nil {
+	if f, err := s.factors(ctx, u.ID); err != nil {
 		return totp.Key{}, err
 	} else if f.TOTP {
 		return totp.Key{}, Errorf(CodeAlreadyEnrolled, "an authenticator app is already set up")
@@ -226,7 +235,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, p Principal, pw s
 	if err != nil {
 		return nil, err
 	}
-	if f, err := s.Factors(ctx, u.ID); err != nil {
+	if f, err := s.factors(ctx, u.ID); err != nil {
 		return nil, err
 	} else if !f.TOTP {
 		return nil, Errorf(CodeNotEnrolled, "set up an authenticator app first")
@@ -263,7 +272,7 @@ func (s *Service) secondStep(ctx context.Context, st loginStart) error {
 	if s.mfa == nil {
 		return nil
 	}
-	f, err := s.Factors(ctx, st.user.ID)
+	f, err := s.factors(ctx, st.user.ID)
 	if err != nil || !f.TOTP {
 		return err
 	}
@@ -291,7 +300,7 @@ type MFARequest struct {
 // fifth ends the token. The token is spent by the first right code.
 func (s *Service) LoginMFA(ctx context.Context, req MFARequest) (LoginResult, error) {
 	res, err := s.loginMFA(ctx, req)
-	s.cfg.Metrics.Login("mfa", loginOutcome(err))
+	s.cfg.Metrics.Login(res.Login.Mode, loginOutcome(err)) // "other" when it failed
 	return res, err
 }
 
@@ -392,7 +401,7 @@ func (s *Service) StepUp(ctx context.Context, p Principal, req MFARequest) (Logi
 	if err != nil {
 		return LoginResult{}, err
 	}
-	if f, err := s.Factors(ctx, u.ID); err != nil {
+	if f, err := s.factors(ctx, u.ID); err != nil {
 		return LoginResult{}, err
 	} else if !f.TOTP {
 		return LoginResult{}, Errorf(CodeNotEnrolled, "set up an authenticator app first")
