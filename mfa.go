@@ -66,21 +66,19 @@ func newMFAState(secret []byte, publicURL string) (*mfaState, error) {
 	return &mfaState{sealer: sealer, issuer: issuer}, nil
 }
 
+// mfaOff refuses a second-factor change where second factors are off (a
+// Service without Config.Secret; serve always has one).
 func mfaOff() error {
-	return errors.New("gatehouse: second factors need Config.Secret")
+	return Errorf(CodeForbidden, "second factors are not offered on this server")
 }
 
-// Factors returns the user's second factors; CodeNotFound when there is
-// no such user.
+// MFAOn reports whether the service offers second factors (it has the
+// deployment secret, Config.Secret).
+func (s *Service) MFAOn() bool { return s.mfa != nil }
+
+// Factors returns the user's second factors: none for a user who does
+// not exist.
 func (s *Service) Factors(ctx context.Context, userID string) (Factors, error) {
-	if _, err := s.User(ctx, userID); err != nil {
-		return Factors{}, err
-	}
-	return s.factors(ctx, userID)
-}
-
-// factors is Factors for a user known to exist.
-func (s *Service) factors(ctx context.Context, userID string) (Factors, error) {
 	var f Factors
 	t, err := s.store.TOTP(ctx, userID)
 	switch {
@@ -118,7 +116,7 @@ func (s *Service) EnrollTOTP(ctx context.Context, p Principal, pw string, c Clie
 	if err != nil {
 		return totp.Key{}, err
 	}
-	if f, err := s.factors(ctx, u.ID); err != nil {
+	if f, err := s.Factors(ctx, u.ID); err != nil {
 		return totp.Key{}, err
 	} else if f.TOTP {
 		return totp.Key{}, Errorf(CodeAlreadyEnrolled, "an authenticator app is already set up")
@@ -235,7 +233,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, p Principal, pw s
 	if err != nil {
 		return nil, err
 	}
-	if f, err := s.factors(ctx, u.ID); err != nil {
+	if f, err := s.Factors(ctx, u.ID); err != nil {
 		return nil, err
 	} else if !f.TOTP {
 		return nil, Errorf(CodeNotEnrolled, "set up an authenticator app first")
@@ -272,7 +270,7 @@ func (s *Service) secondStep(ctx context.Context, st loginStart) error {
 	if s.mfa == nil {
 		return nil
 	}
-	f, err := s.factors(ctx, st.user.ID)
+	f, err := s.Factors(ctx, st.user.ID)
 	if err != nil || !f.TOTP {
 		return err
 	}
@@ -401,7 +399,7 @@ func (s *Service) StepUp(ctx context.Context, p Principal, req MFARequest) (Logi
 	if err != nil {
 		return LoginResult{}, err
 	}
-	if f, err := s.factors(ctx, u.ID); err != nil {
+	if f, err := s.Factors(ctx, u.ID); err != nil {
 		return LoginResult{}, err
 	} else if !f.TOTP {
 		return LoginResult{}, Errorf(CodeNotEnrolled, "set up an authenticator app first")

@@ -61,7 +61,7 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 	})
 	if pending := mfaPending(err); pending != nil {
 		p.Title, p.MFA = "mfa.title", &mfaView{Token: pending.Token}
-		h.render(w, r, codeStatus(gatehouse.CodeMFARequired), "mfa", p)
+		h.render(w, r, httpapi.Status(gatehouse.CodeMFARequired), "mfa", p)
 		return
 	}
 	if err != nil {
@@ -212,13 +212,15 @@ func (h *Handler) account(w http.ResponseWriter, r *http.Request, status int, p 
 	}
 	p.OtherLogins = len(logins) > 1
 	p.LoginsHTML = loginsHTML(p.L, p.Logins)
-	f, err := h.svc.Factors(r.Context(), pr.User.ID)
-	if err != nil {
-		pg := h.newPage(r, "error.title")
-		h.render(w, r, h.fail(w, r, pg, err), "problem", pg)
-		return
+	if h.svc.MFAOn() {
+		f, err := h.svc.Factors(r.Context(), pr.User.ID)
+		if err != nil {
+			pg := h.newPage(r, "error.title")
+			h.render(w, r, h.fail(w, r, pg, err), "problem", pg)
+			return
+		}
+		p.MFA = &mfaView{Factors: f}
 	}
-	p.MFA = &mfaView{Factors: f}
 	h.render(w, r, status, "account", p)
 }
 

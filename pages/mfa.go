@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/httpapi"
 )
 
 // The second factors' pages: the second step of a sign-in
@@ -195,11 +196,9 @@ func (h *Handler) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		p := h.newPage(r, "totp.title")
-		status := h.fail(w, r, p, err)
-		switch gatehouse.ErrorCode(err) {
-		case gatehouse.CodeInvalidCode:
-			status, p.Invalid = http.StatusBadRequest, "code"
-		case gatehouse.CodeInvalidRequest:
+		h.fail(w, r, p, err)
+		status := httpapi.ConfirmStatus(gatehouse.ErrorCode(err))
+		if c := gatehouse.ErrorCode(err); c == gatehouse.CodeInvalidCode || c == gatehouse.CodeInvalidRequest {
 			p.Invalid = "code"
 		}
 		f := r.PostForm

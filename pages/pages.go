@@ -367,29 +367,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, p *page, err erro
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	}
 	p.Error = errorMessage(p.L, e.Code)
-	return codeStatus(e.Code)
-}
-
-// secondFactorStatus are the statuses the contract gives the codes of
-// second factors, for as long as httpapi.Status does not know them (it
-// answers 500 for a code it does not know); once it does, its answer
-// wins.
-var secondFactorStatus = map[gatehouse.Code]int{
-	gatehouse.CodeMFARequired:      http.StatusUnauthorized,
-	gatehouse.CodeInvalidCode:      http.StatusUnauthorized,
-	gatehouse.CodeAlreadyEnrolled:  http.StatusConflict,
-	gatehouse.CodeNotEnrolled:      http.StatusConflict,
-	gatehouse.CodeInsufficientAuth: http.StatusUnauthorized,
-}
-
-// codeStatus is the HTTP status of an error code, as the JSON API answers it
-// (httpapi.Status).
-func codeStatus(code gatehouse.Code) int {
-	st := httpapi.Status(code)
-	if s, ok := secondFactorStatus[code]; ok && st == http.StatusInternalServerError {
-		return s
-	}
-	return st
+	return httpapi.Status(e.Code)
 }
 
 // errorMessage returns the words for an error code.
