@@ -18,17 +18,6 @@ func insufficientAAL() error {
 	return gatehouse.Errorf(gatehouse.CodeInsufficientAuth, "this needs a sign-in with two factors (acr 2)")
 }
 
-// aal2 lets a request through only for a login at AAL2.
-func (s *Server) aal2(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p, _ := gatehouse.FromContext(r.Context()); p.Login.AAL < gatehouse.AAL2 {
-			s.writeAuthError(w, r, insufficientAAL())
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // ConfirmStatus is the status of an error confirming an authenticator
 // app: a wrong code is a bad request (400) there, where at sign-in it is
 // a failed authentication (401); other codes are as Status says.
