@@ -149,6 +149,7 @@ type Store interface {
 	OutboxStore
 	EmailStore
 	FactorStore
+	PasskeyStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 }
