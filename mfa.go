@@ -208,14 +208,30 @@ func (s *Service) RemoveTOTP(ctx context.Context, p Principal, pw string, c Clie
 	return s.removeTOTP(ctx, u, c, "")
 }
 
-// ResetFactors removes a user's second factors for an admin (c.Actor),
-// for the person who lost their phone.
+// ResetFactors removes a user's second factors (their passkeys, then the
+// authenticator app and the recovery codes) for an admin (c.Actor), for
+// the person who lost their phone.
 func (s *Service) ResetFactors(ctx context.Context, userID string, c Client) error {
 	u, err := s.store.UserByID(ctx, userID)
 	if err != nil {
 		return err
 	}
-	return s.removeTOTP(ctx, u, c, c.by(""))
+	keys, err := s.store.Passkeys(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		ev := AuditEvent{At: s.now(), Type: EventPasskeyRemoved, UserID: u.ID, IP: c.IP, Detail: joinDetail("passkey="+k.ID, c.by(""))}
+		if err := s.store.DeletePasskey(ctx, u.ID, k.ID, false, nil, ev); err != nil && ErrorCode(err) != CodeNotFound {
+			return err
+		}
+	}
+	err = s.removeTOTP(ctx, u, c, c.by(""))
+	if ErrorCode(err) == CodeNotEnrolled && len(keys) > 0 {
+		// Passkeys only: their recovery codes, if any, go too.
+		return s.store.SetRecoveryCodes(ctx, u.ID, nil, AuditEvent{At: s.now(), Type: EventMFARemoved, UserID: u.ID, IP: c.IP, Detail: joinDetail("passkeys", c.by(""))})
+	}
+	return err
 }
 
 func (s *Service) removeTOTP(ctx context.Context, u User, c Client, detail string) error {

@@ -368,3 +368,19 @@ func TestPasskeysDisabledOnAnIP(t *testing.T) {
 		t.Errorf("NewService with a relying party id that does not fit = %v", err)
 	}
 }
+
+func TestResetFactorsRemovesPasskeys(t *testing.T) {
+	ctx := context.Background()
+	e := newMailEnv(t, nil)
+	ada, _, _ := e.withPasskey(t)
+	if err := e.svc.ResetFactors(ctx, ada.ID, gatehouse.Client{IP: "192.0.2.9", Actor: "admin-1"}); err != nil {
+		t.Fatalf("ResetFactors = %v", err)
+	}
+	if list, _ := e.svc.ListPasskeys(ctx, ada.ID); len(list) != 0 {
+		t.Errorf("passkeys after ResetFactors %+v", list)
+	}
+	if got := e.auditDetails(t, ada.ID, gatehouse.EventPasskeyRemoved); len(got) != 1 || !strings.Contains(got[0], "admin-1") {
+		t.Errorf("passkey.removed events %v", got)
+	}
+	e.login(t, "ada@example.com", mailPW, gatehouse.ModeSession)
+}
