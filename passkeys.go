@@ -331,7 +331,7 @@ type PasskeyLoginRequest struct {
 // CodeInvalidCredentials.
 func (s *Service) FinishPasskeyLogin(ctx context.Context, req PasskeyLoginRequest) (LoginResult, error) {
 	res, err := s.finishPasskeyLogin(ctx, req)
-	s.cfg.Metrics.Login("passkey", loginOutcome(err))
+	s.cfg.Metrics.Login(req.Mode, loginOutcome(err))
 	return res, err
 }
 
