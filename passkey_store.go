@@ -57,7 +57,7 @@ type PasskeyUse struct {
 	At             time.Time
 }
 
-// PasskeyStore keeps passkeys and WebAuthn ceremonies.
+// PasskeyStore keeps users' passkeys.
 type PasskeyStore interface {
 	// Passkeys returns the user's passkeys, oldest first.
 	Passkeys(ctx context.Context, userID string) ([]Passkey, error)
@@ -80,6 +80,11 @@ type PasskeyStore interface {
 	// (or both zero): CodeInvalidCredentials otherwise, or when the
 	// passkey is gone.
 	UsePasskey(ctx context.Context, u PasskeyUse) error
+}
+
+// CeremonyStore keeps WebAuthn ceremonies between their two halves; the
+// expired ones go with DeleteExpiredChallenges.
+type CeremonyStore interface {
 	// CreateWebAuthnChallenge stores c.
 	CreateWebAuthnChallenge(ctx context.Context, c WebAuthnChallenge) error
 	// SpendWebAuthnChallenge removes the ceremony of that hash and kind

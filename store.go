@@ -150,6 +150,7 @@ type Store interface {
 	EmailStore
 	FactorStore
 	PasskeyStore
+	CeremonyStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 }
