@@ -162,4 +162,3 @@ func (s *Store) SpendWebAuthnChallenge(ctx context.Context, hash []byte, kind st
 	c.ExpiresAt = fromUnixNano(expires)
 	return c, nil
 }
-
