@@ -8,8 +8,6 @@ import "github.com/gatehouse/gatehouse/passkey/passkeytest"
 type (
 	authenticator = passkeytest.Authenticator
 	ceremony      = passkeytest.Ceremony
-	options       = passkeytest.Options
-	descriptor    = passkeytest.Descriptor
 )
 
 const (
@@ -26,5 +24,4 @@ var (
 	fixedAuthenticator = passkeytest.Fixed
 	readOptions        = passkeytest.ReadOptions
 	mustJSON           = passkeytest.MustJSON
-	clientData         = passkeytest.ClientData
 )
