@@ -48,9 +48,9 @@ type passkeyState struct {
 	sealer *token.Sealer
 }
 
-// newPasskeyState makes the relying party of cfg. It returns nil and the
-// reason when passkeys are off but the server may run (an issuer that is
-// an IP address, or no issuer), and an error when the configuration is
+// newPasskeyState makes the relying party of cfg. It returns nil when
+// passkeys are off but the server may run: with the reason to log for an
+// issuer that is an IP address, silently without an issuer; and an error when the configuration is
 // wrong (an explicit RPID that does not fit the origins).
 func newPasskeyState(secret []byte, publicURL string, cfg PasskeyConfig) (*passkeyState, string, error) {
 	u, err := url.Parse(publicURL)
@@ -58,7 +58,7 @@ func newPasskeyState(secret []byte, publicURL string, cfg PasskeyConfig) (*passk
 		if cfg.RPID != "" {
 			return nil, "", errors.New("gatehouse: passkeys: a relying party id needs PublicURL")
 		}
-		return nil, "no public URL", nil
+		return nil, "", nil // a service without an issuer, such as the CLI's
 	}
 	rpID := cfg.RPID
 	if rpID == "" {

@@ -161,7 +161,7 @@ func NewService(store Store, cfg Config) (*Service, error) {
 		if err != nil {
 			return nil, err
 		}
-		if pk == nil {
+		if pk == nil && why != "" {
 			cfg.Logger.Info("passkeys are off: "+why, "code", CodePasskeysDisabled)
 		}
 		s.pk = pk
