@@ -72,11 +72,18 @@ func newMFAState(secret []byte, publicURL string) (*mfaState, error) {
 	return &mfaState{sealer: sealer, issuer: issuer}, nil
 }
 
+// mfaOff refuses a second-factor change where second factors are off (a
+// Service without Config.Secret; serve always has one).
 func mfaOff() error {
-	return errors.New("gatehouse: second factors need Config.Secret")
+	return Errorf(CodeForbidden, "second factors are not offered on this server")
 }
 
-// Factors returns the user's second factors.
+// MFAOn reports whether the service offers second factors (it has the
+// deployment secret, Config.Secret).
+func (s *Service) MFAOn() bool { return s.mfa != nil }
+
+// Factors returns the user's second factors: none for a user who does
+// not exist.
 func (s *Service) Factors(ctx context.Context, userID string) (Factors, error) {
 	var f Factors
 	t, err := s.store.TOTP(ctx, userID)
@@ -335,7 +342,7 @@ type MFARequest struct {
 // fifth ends the token. The token is spent by the first right code.
 func (s *Service) LoginMFA(ctx context.Context, req MFARequest) (LoginResult, error) {
 	res, err := s.loginMFA(ctx, req)
-	s.cfg.Metrics.Login("mfa", loginOutcome(err))
+	s.cfg.Metrics.Login(res.Login.Mode, loginOutcome(err)) // "other" when it failed
 	return res, err
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	pqtotp "github.com/pquerna/otp/totp"
 )
 
 // auditPage is one page that the accessibility audit (TestPagesAxe) and
@@ -22,12 +23,18 @@ import (
 type auditPage struct {
 	name string
 	// path is opened in the browser; {user} stands for asUser's id,
-	// {reset} and {verify} for the tokens of links sent to asUser.
+	// {reset} and {verify} for the tokens of links sent to asUser. An
+	// empty path stays on the page the tab shows, the answer to the
+	// previous auditPage's form.
 	path string
 	as   string // who opens it: asNobody, asUser (signed in, several logins) or asAdmin
 	// form, when set, fills these fields (CSS selector → value) of the
-	// page at path and submits it: the page audited is the answer.
-	form map[string]string
+	// page at path and submits it with the button submit selects
+	// (button.primary when empty): the page audited is the answer. The
+	// value {totp} stands for the code of the authenticator app that the
+	// page (the setup page) holds the secret of.
+	form   map[string]string
+	submit string
 	// ready is a JavaScript condition that holds once the page is there.
 	ready string
 }
@@ -74,6 +81,17 @@ var auditPages = []auditPage{
 	{name: "admin user", path: "/auth/admin/users/{user}?notice=disabled", as: asAdmin,
 		ready: `document.querySelector("input[type=checkbox]") && document.querySelector(".notice")`},
 	{name: "audit log", path: "/auth/admin/audit?type=login.succeeded", as: asAdmin, ready: `document.querySelector("table")`},
+	// Two-step sign-in, set up through the pages by asUser, in order: the
+	// setup page, the recovery codes (the answer to its form), the
+	// account page with it on, then the second step of a sign-in.
+	{name: "two-step setup", path: "/auth/account", as: asUser,
+		form: map[string]string{"#totp_password": shopPassword}, submit: `form[action="/auth/account/mfa/totp"] button`,
+		ready: `document.querySelector(".qr img") && document.querySelector("#code")`},
+	{name: "recovery codes", as: asUser, form: map[string]string{"#code": "{totp}"},
+		ready: `document.querySelectorAll("ol.codes li").length === 10 && document.querySelector("a[download]")`},
+	{name: "account two-step on", path: "/auth/account", as: asUser, ready: `document.querySelector("#codes_password")`},
+	{name: "two-step sign-in", path: "/auth/signin", form: map[string]string{"#email": auditEmail, "#password": shopPassword},
+		ready: `document.querySelector("#code[autocomplete=one-time-code]")`},
 }
 
 // printedLinks finds the links of the messages serve --dev prints.
@@ -156,18 +174,32 @@ func (a *auditSite) open(p auditPage, beforeSubmit func()) *tab {
 	for k, v := range a.tokens {
 		path = strings.ReplaceAll(path, k, v)
 	}
-	b.do("opening "+p.path, chromedp.Navigate(a.s.url+path))
+	if path != "" {
+		b.do("opening "+p.path, chromedp.Navigate(a.s.url+path))
+	}
 	if p.form != nil {
 		b.waitFor("the form of "+p.name, `document.readyState === "complete"`, stepTimeout)
 		var steps []chromedp.Action[chromedp.Void]
 		for sel, v := range p.form {
+			if v == "{totp}" {
+				secret := eval[string](b, `document.querySelector("input[name=secret]").value`)
+				code, err := pqtotp.GenerateCode(secret, time.Now())
+				if err != nil {
+					b.t.Fatalf("%s: the code of %q: %v", p.name, secret, err)
+				}
+				v = code
+			}
 			steps = append(steps, chromedp.SetValue(chromedp.CSS(sel), v))
 		}
 		b.do("filling "+p.name, steps...)
 		if beforeSubmit != nil {
 			beforeSubmit()
 		}
-		b.do("submitting "+p.name, chromedp.Click(chromedp.CSS("button.primary")))
+		submit := p.submit
+		if submit == "" {
+			submit = "button.primary"
+		}
+		b.do("submitting "+p.name, chromedp.Click(chromedp.CSS(submit)))
 	}
 	b.waitFor(p.name, `document.readyState === "complete" && (`+p.ready+`)`, stepTimeout)
 	return b
@@ -298,6 +330,9 @@ func TestPagesWeight(t *testing.T) {
 		tr.Lock()
 		total, list := 0.0, []string{}
 		for id, u := range tr.urls {
+			if strings.HasPrefix(u, "data:") {
+				continue // inline in the page (the QR code), counted with it
+			}
 			pu, err := url.Parse(u)
 			if err != nil || pu.Host != host.Host {
 				t.Errorf("%s: a request to another host: %s", p.name, u)

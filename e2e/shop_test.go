@@ -51,8 +51,8 @@ func TestShopCartSurvivesPageLoads(t *testing.T) {
 			a.openPanel()
 			panel := eval[string](a, `document.getElementById("panel-body").innerText`)
 			wantPanel := map[string][]string{
-				"session": {"HttpOnly", "SameSite", "session ends in", "Session ends in"},
-				"token":   {`"typ": "at+jwt"`, `"sid":`, "IndexedDB", "Access token expires in"},
+				"session": {"HttpOnly", "SameSite", "session ends in", "Session ends in", "level 1: one factor", "pwd"},
+				"token":   {`"typ": "at+jwt"`, `"sid":`, "IndexedDB", "Access token expires in", "level 1: one factor", `"acr": "1"`},
 			}[mode]
 			for _, w := range wantPanel {
 				if !strings.Contains(panel, w) && !strings.Contains(eval[string](a, `document.getElementById("remember").innerText`), w) {

@@ -57,6 +57,10 @@ func (s *Server) handleFactors() http.Handler {
 		p, _ := gatehouse.FromContext(r.Context())
 		userID := p.User.ID
 		if id := r.PathValue("id"); id != "" {
+			if _, err := s.svc.User(r.Context(), id); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
 			userID = id
 		}
 		f, err := s.svc.Factors(r.Context(), userID)

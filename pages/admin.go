@@ -33,6 +33,8 @@ type adminView struct {
 	Logins   []adminLoginRow
 	Events   []eventRow
 	AuditURL string
+	// Factors are the user's second factors.
+	Factors gatehouse.Factors
 
 	// The audit page: its filters as typed, and the types to choose from.
 	User, Type string
@@ -121,11 +123,12 @@ func (h *Handler) adminUsers(w http.ResponseWriter, r *http.Request) {
 // adminNotices are the messages a finished action may ask a user's admin
 // page to show (?notice=), and only these.
 var adminNotices = map[string]string{
-	"disabled":   "notice.user_disabled",
-	"enabled":    "notice.user_enabled",
-	"roles_set":  "notice.roles_set",
-	"signed_out": "notice.user_signed_out",
-	"reset_sent": "notice.reset_sent",
+	"disabled":      "notice.user_disabled",
+	"enabled":       "notice.user_enabled",
+	"roles_set":     "notice.roles_set",
+	"signed_out":    "notice.user_signed_out",
+	"reset_sent":    "notice.reset_sent",
+	"factors_reset": "notice.factors_reset",
 }
 
 func (h *Handler) adminUserPage(w http.ResponseWriter, r *http.Request) {
@@ -136,8 +139,9 @@ func (h *Handler) adminUserPage(w http.ResponseWriter, r *http.Request) {
 
 // adminUser renders the admin page of the user {id} with status: the
 // user, the roles in force (Service.Roles) to choose from, the user's
-// live logins and recent audit events. An error reading them replaces
-// the page, with the JSON API's status (404 for no such user).
+// live logins, second factors and recent audit events. An error reading
+// them replaces the page, with the JSON API's status (404 for no such
+// user).
 func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, status int, p *page) {
 	pr, _ := gatehouse.FromContext(r.Context())
 	p.signedIn(pr)
@@ -151,6 +155,10 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, status int, 
 	if err == nil {
 		events, _, err = h.svc.Audit(ctx, gatehouse.AuditQuery{UserID: id, Limit: recentEvents})
 	}
+	var factors gatehouse.Factors
+	if err == nil {
+		factors, err = h.svc.Factors(ctx, id)
+	}
 	if err != nil {
 		pg := h.newPage(r, "error.title")
 		pg.signedIn(pr)
@@ -161,7 +169,7 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, status int, 
 		h.render(w, r, status, "problem", pg)
 		return
 	}
-	v := &adminView{Target: toUserRow(u), Events: toEventRows(events)}
+	v := &adminView{Target: toUserRow(u), Events: toEventRows(events), Factors: factors}
 	for _, name := range slices.Sorted(maps.Keys(h.svc.Roles())) {
 		v.Roles = append(v.Roles, roleBox{Name: name, Checked: slices.Contains(u.Roles, name)})
 	}

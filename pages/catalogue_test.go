@@ -30,14 +30,14 @@ func TestCatalogueComplete(t *testing.T) {
 	}
 
 	used := map[string]bool{}
-	keyRef := regexp.MustCompile(`\.(?:T|F) "([a-z_.]+)"|"((?:error|notice|signin|signup|account|admin|forbidden|problem|nav|field|footer)\.[a-z_]+)"`)
+	keyRef := regexp.MustCompile(`\.(?:T|F) "([a-z_.]+)"|"((?:error|notice|signin|signup|account|admin|forbidden|problem|nav|field|footer|mfa|totp|codes)\.[a-z_]+)"`)
 	files, _ := fs.Glob(templateFiles, "templates/*.html")
 	var sources []string
 	for _, f := range files {
 		b, _ := fs.ReadFile(templateFiles, f)
 		sources = append(sources, string(b))
 	}
-	for _, f := range []string{"pages.go", "handlers.go", "admin.go"} {
+	for _, f := range []string{"pages.go", "handlers.go", "admin.go", "email.go", "mfa.go"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -62,12 +62,14 @@ func TestCatalogueComplete(t *testing.T) {
 		gatehouse.CodeSignupDisabled, gatehouse.CodeInvalidCredentials, gatehouse.CodeAccountDisabled, gatehouse.CodeCrossOrigin,
 		gatehouse.CodeTooManyAttempts, gatehouse.CodeUnauthenticated, gatehouse.CodeInvalidToken, gatehouse.CodeRefreshTokenReused,
 		gatehouse.CodeNotFound, gatehouse.CodeForbidden, gatehouse.CodeMethodNotAllowed, gatehouse.CodeUnavailable,
+		gatehouse.CodeMFARequired, gatehouse.CodeInvalidCode, gatehouse.CodeAlreadyEnrolled, gatehouse.CodeNotEnrolled,
+		gatehouse.CodeInsufficientAuth,
 	} {
 		if !all["error."+string(code)] {
 			t.Errorf("error code %s has no words", code)
 		}
 	}
-	for _, key := range slices.Concat(slices.Collect(maps.Values(notices)), slices.Collect(maps.Values(adminNotices))) {
+	for _, key := range slices.Concat(slices.Collect(maps.Values(notices)), slices.Collect(maps.Values(adminNotices)), slices.Collect(maps.Values(signinNotices))) {
 		if !all[key] {
 			t.Errorf("notice %q has no words", key)
 		}

@@ -1,11 +1,26 @@
-// Package pages serves Gatehouse's HTML pages under /auth/: sign in, sign
-// up, sign out and the account page (password, logins), and the admin
-// pages under /auth/admin/, for browsers, working without JavaScript.
+// Package pages serves Gatehouse's HTML pages under /auth/: sign in (with
+// its second step, for a user with an authenticator app), sign up, sign
+// out, the email flows, the account page (address, password, two-step
+// sign-in, logins), and the admin pages under /auth/admin/, for
+// browsers, working without JavaScript.
+//
+// Second factors: when Service.Login answers mfa_required, the sign-in
+// answers 401 with a page that asks for a code from the authenticator app
+// or a recovery code and posts it, with the step's token, to
+// /auth/signin/mfa (Service.LoginMFA); the cookie is then set exactly as
+// for a one-step sign-in. The account page sets up an authenticator app
+// (its QR code as a data: image, its secret to type by hand, then a code
+// to confirm it), shows the ten recovery codes once, with a data: link
+// to download them, and makes new ones or removes the app, each behind
+// the password (which the Service waives after a recent two-factor
+// sign-in). Secrets and codes travel only in POST bodies and in the
+// answers to them, never in a URL or a log.
 //
 // The admin pages are for users:admin (gatehouse.PermUsersAdmin): find
 // users by the start of their email, and on one user's page see their
 // roles, state, live logins and recent audit events, disable or enable
-// them, set their roles and sign them out everywhere; and for audit:read
+// them, set their roles, sign them out everywhere, send them a reset
+// link, and see and remove their second factors; and for audit:read
 // (gatehouse.PermAuditRead): the audit log, by user and by type. They
 // check the same permissions as the JSON API's admin endpoints, act
 // through the same Service methods with the admin named in the audit
@@ -29,9 +44,8 @@
 // JSON API does. The words come from a catalogue (English, French)
 // chosen by Accept-Language.
 //
-// Later pages have their places: recovery and email verification beside
-// sign-in (the "signin-extra" block), second factors, passkeys, email and
-// apps with access on the account page (the "account-extra" block), and a
-// user's second factors and "send a reset email" on their admin page (the
-// "admin-user-extra" block).
+// Later pages have their places: "sign in with a passkey" beside sign-in
+// (the "signin-extra" block), passkeys and apps with access on the
+// account page (the "account-extra" block, after the two-step card), and
+// a user's passkeys on their admin page (the "admin-user-extra" block).
 package pages

@@ -35,9 +35,8 @@ func (h *Handler) signinPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // signin checks the password with Service.Login, as POST /v1/login does,
-// sets the session cookie and sends the browser back (303) to rd when
-// allowed, else to the account page. A login the browser already had is
-// ended first: signing in as someone else leaves no orphan login behind.
+// and finishes the sign-in (finishSignin). A user with a second factor
+// gets its page instead, with the status of mfa_required (see signinMFA).
 func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 	p := h.newPage(r, "signin.title")
 	if err := h.crossOrigin(r); err != nil {
@@ -60,18 +59,32 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 	res, err := h.svc.Login(r.Context(), gatehouse.LoginRequest{
 		Email: email, Password: pw, Mode: gatehouse.ModeSession, Remember: p.Form.Remember, Client: client,
 	})
+	if pending := mfaPending(err); pending != nil {
+		p.Title, p.MFA = "mfa.title", &mfaView{Token: pending.Token}
+		h.render(w, r, httpapi.Status(gatehouse.CodeMFARequired), "mfa", p)
+		return
+	}
 	if err != nil {
 		p.Invalid = invalidField(err, r.PostForm, signinFields, "email", "password")
 		h.signinForm(w, r, h.fail(w, r, p, err), p)
 		return
 	}
+	h.finishSignin(w, r, res, client, p.Form.RD)
+}
+
+// finishSignin is the end of every sign-in the Service let through (with
+// a password, or its second step): it sets the session cookie of res and
+// sends the browser back (303) to rd when allowed, else to the account
+// page. A login the browser already had is ended first: signing in as
+// someone else leaves no orphan login behind.
+func (h *Handler) finishSignin(w http.ResponseWriter, r *http.Request, res gatehouse.LoginResult, client gatehouse.Client, rd string) {
 	if old, err := h.principal(r); err == nil && old.Login.ID != res.Login.ID {
 		if err := h.svc.Logout(r.Context(), old, client); err != nil {
 			h.log.Warn("ending the previous login at sign-in", "err", err)
 		}
 	}
 	h.cookie.Set(w, res.Secret, res.Login, res.Login.CreatedAt)
-	h.seeOther(w, h.returnTo(p.Form.RD))
+	h.seeOther(w, h.returnTo(rd))
 }
 
 func (h *Handler) signupPage(w http.ResponseWriter, r *http.Request) {
@@ -169,6 +182,7 @@ var notices = map[string]string{
 	"email_change_sent": "notice.email_change_sent",
 	"verification_sent": "notice.verification_sent",
 	"email_verified":    "notice.email_verified",
+	"totp_removed":      "notice.totp_removed",
 }
 
 func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -178,7 +192,8 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // account renders the account page of the request's principal with
-// status; an error listing the logins replaces the page.
+// status; an error listing the logins or the second factors replaces the
+// page.
 func (h *Handler) account(w http.ResponseWriter, r *http.Request, status int, p *page) {
 	pr, _ := gatehouse.FromContext(r.Context())
 	p.signedIn(pr)
@@ -197,6 +212,15 @@ func (h *Handler) account(w http.ResponseWriter, r *http.Request, status int, p 
 	}
 	p.OtherLogins = len(logins) > 1
 	p.LoginsHTML = loginsHTML(p.L, p.Logins)
+	if h.svc.MFAOn() {
+		f, err := h.svc.Factors(r.Context(), pr.User.ID)
+		if err != nil {
+			pg := h.newPage(r, "error.title")
+			h.render(w, r, h.fail(w, r, pg, err), "problem", pg)
+			return
+		}
+		p.MFA = &mfaView{Factors: f}
+	}
 	h.render(w, r, status, "account", p)
 }
 

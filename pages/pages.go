@@ -175,6 +175,11 @@ func (h *Handler) routes() *http.ServeMux {
 	route(gatehouse.VerifyPath, map[string]http.HandlerFunc{"GET": h.verifyPage, "POST": h.verify})
 	route(accountPath+"/logins/signout", map[string]http.HandlerFunc{"POST": h.loggedIn(h.signoutOne)})
 	route(accountPath+"/logins/signout-others", map[string]http.HandlerFunc{"POST": h.loggedIn(h.signoutOthers)})
+	route(signinMFAPath, map[string]http.HandlerFunc{"GET": h.signinMFAPage, "POST": h.signinMFA})
+	route(totpPath, map[string]http.HandlerFunc{"POST": h.loggedIn(h.enrollTOTP)})
+	route(totpPath+"/confirm", map[string]http.HandlerFunc{"POST": h.loggedIn(h.confirmTOTP)})
+	route(totpPath+"/remove", map[string]http.HandlerFunc{"POST": h.loggedIn(h.removeTOTP)})
+	route(codesPath, map[string]http.HandlerFunc{"POST": h.loggedIn(h.regenerateCodes)})
 	admin, audit := h.permitted(gatehouse.PermUsersAdmin), h.permitted(gatehouse.PermAuditRead)
 	route(adminPath+"{$}", map[string]http.HandlerFunc{"GET": admin(h.adminUsers)})
 	route(adminPath+"users/{id}", map[string]http.HandlerFunc{"GET": admin(h.adminUserPage)})
@@ -183,9 +188,10 @@ func (h *Handler) routes() *http.ServeMux {
 	route(adminPath+"users/{id}/roles", map[string]http.HandlerFunc{"POST": admin(h.adminSetRoles)})
 	route(adminPath+"users/{id}/signout", map[string]http.HandlerFunc{"POST": admin(h.adminSignout)})
 	route(adminPath+"users/{id}/recovery", map[string]http.HandlerFunc{"POST": admin(h.adminRecovery)})
+	route(adminPath+"users/{id}/mfa/reset", map[string]http.HandlerFunc{"POST": admin(h.adminResetFactors)})
 	route(auditPath, map[string]http.HandlerFunc{"GET": audit(h.adminAudit)})
-	// Later: /auth/factors (second factors, passkeys), /auth/consent
-	// (OpenID Connect), and on a user's admin page, their second factors.
+	// Later: passkeys (on the account page, and as a way to sign in),
+	// and /auth/consent (OpenID Connect).
 	route(stylePath, map[string]http.HandlerFunc{"GET": h.serveStyle})
 	if h.logo != nil {
 		route(logoPath, map[string]http.HandlerFunc{"GET": h.serveLogo})
@@ -284,6 +290,7 @@ type page struct {
 	Permission  string
 	SwitchURL   string
 	Admin       *adminView // the admin pages'
+	MFA         *mfaView   // the second factors' pages, and the account page's card
 }
 
 // signedIn puts who is signed in on the page, and the links of the nav
@@ -511,7 +518,7 @@ var fixedWords = regexp.MustCompile(`\{\{\s*(?:\.L\.T\s+"([^"]+)"|\.L\.F\s+"([^"
 var htmlText = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
 
 // pageNames are the templates beside layout.html, one per page.
-var pageNames = []string{"signin", "signup", "account", "forbidden", "problem", "recover", "reset", "verify_email", "admin_users", "admin_user", "admin_audit"}
+var pageNames = []string{"signin", "signup", "account", "forbidden", "problem", "recover", "reset", "verify_email", "admin_users", "admin_user", "admin_audit", "mfa", "totp_setup", "recovery_codes"}
 
 // parseLanguage parses the templates with m's fixed words and the brand
 // in place, or as they are written when m is nil.

@@ -40,7 +40,7 @@ func TestSigninPageHeadersAndForm(t *testing.T) {
 }
 
 // checkLabels checks that every visible control of the page has a label.
-func checkLabels(t *testing.T, r response) {
+func checkLabels(t testing.TB, r response) {
 	t.Helper()
 	controls := regexp.MustCompile(`<(input|select|textarea)\b[^>]*>`).FindAllString(r.body, -1)
 	for _, c := range controls {

@@ -34,6 +34,7 @@ func TestTemplatesSameAsDynamic(t *testing.T) {
 			Logins:   []adminLoginRow{{Device: "Ada's <laptop>", IP: "192.0.2.7", LastSeen: "x", LastSeenISO: "y", Token: true}},
 			Events:   []eventRow{{At: "x", AtISO: "y", Type: "login.succeeded", UserID: "u1", IP: "192.0.2.7", Detail: "mode=session"}},
 			AuditURL: "/auth/admin/audit?user=u1", User: "u1", Type: "login.failed", Types: []string{"login.failed", "logout"},
+			Factors: gatehouse.Factors{TOTP: true, RecoveryCodesLeft: 7},
 		}
 		rows := []loginRow{{ID: "l1", Device: "Ada's <laptop>", IP: "192.0.2.7", LastSeenAt: now, CreatedAt: now, Current: true}, {ID: "l2", Token: true}}
 		for _, p := range []page{
@@ -43,6 +44,21 @@ func TestTemplatesSameAsDynamic(t *testing.T) {
 			{Title: "account.title", User: user, Error: "weak", Invalid: "new_password", Logins: rows[:1], LoginsHTML: loginsHTML(m, rows[:1])},
 			{Title: "forbidden.title", User: user, Base: "https://auth.example.com", Permission: "orders:read", SwitchURL: "https://auth.example.com/auth/signin?rd=x", Logo: true},
 			{Title: "error.title", User: user, Error: "e", Invalid: "email"},
+			// The second factors' pages, and the account page's card in
+			// each state.
+			{Title: "mfa.title", User: user, Form: form{RD: "https://app.example.com/?a=1&b=2"}, MFA: &mfaView{Token: "tok<&>"}},
+			{Title: "mfa.title", User: user, Error: m.T("error.invalid_code"), Invalid: "recovery_code", MFA: &mfaView{Token: "tok", Recovery: true}},
+			{Title: "totp.title", User: user, MFA: &mfaView{
+				QR: "data:image/png;base64,iVBORw0KGgo=", URI: "otpauth://totp/example.com:ada%2Btest%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=example.com",
+				Secret: "JBSWY3DPEHPK3PXP", Groups: []string{"JBSW", "Y3DP", "EHPK", "3PXP"},
+				Factors: gatehouse.Factors{TOTPPending: true},
+			}, Logins: rows, LoginsHTML: loginsHTML(m, rows)},
+			{Title: "totp.title", User: user, Error: m.T("error.invalid_code"), Invalid: "code", MFA: &mfaView{}, LoginsHTML: loginsHTML(m, nil)},
+			{Title: "codes.title", User: user, Notice: m.T("notice.totp_enabled"), MFA: &mfaView{
+				Codes: []string{"7m2k-q9xd-4hpt-0w1b", "0000-1111-2222-3333"}, Download: "data:text/plain;charset=utf-8,Codes%0A7m2k-q9xd-4hpt-0w1b",
+				Factors: gatehouse.Factors{TOTP: true, RecoveryCodesLeft: 2},
+			}, Invalid: "codes_password", LoginsHTML: loginsHTML(m, rows)},
+			{Title: "account.title", User: user, Invalid: "remove_password", MFA: &mfaView{Factors: gatehouse.Factors{TOTP: true, RecoveryCodesLeft: 10}}},
 		} {
 			p.L, p.Lang, p.Brand, p.Admin = m, lang, brand, admin
 			p.CanAdmin, p.CanAudit = p.User != nil, p.User != nil

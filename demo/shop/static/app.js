@@ -537,6 +537,11 @@
       el('div', null, p('Who you are for this request, from GET /v1/me:', 'muted'),
         me ? pre({ user: me.user.email, roles: me.user.roles, permissions: me.permissions, auth: me.auth }) : p('—'))));
     server.classList.add('wide');
+    // How this login was made: its assurance level and methods (RFC 8176).
+    const assurance = card('How you signed in', me ? dl([
+      ['Assurance', me.auth.aal === 2 ? 'level 2: two factors' : 'level 1: one factor (a password)'],
+      ['Methods', (me.auth.amr || []).join(', ') || '—'],
+    ]) : p('—'));
     // The login's end: the session record's (in token mode /v1/me's
     // auth.expires_at is the access token's).
     const loginEnds = Date.parse((current && current.expires_at) || (me && me.auth.expires_at) || '');
@@ -562,6 +567,7 @@
         ])),
         card('Revocation', p('Signing out, here or from another device on the logins page, deletes the session on the server. The shop asks Gatehouse about the cookie on every request, so the very next request is refused: at once.'),
           p(el('a', { href: '/account/logins' }, 'Your logins →'))),
+        assurance,
         server,
       );
       startCountdown({ head: isNaN(loginEnds) ? null : { label: 'session ends in', at: loginEnds } });
@@ -589,6 +595,7 @@
       card('Revocation',
         p('The shop verifies the token\'s signature itself, without asking Gatehouse. When this login is signed out from another device, Gatehouse\'s revocation feed tells the shop within about a second; a service that does not follow the feed would accept the access token until it expires (at most its lifetime). The refresh token stops working at once, so the next refresh fails and this page signs you out.'),
         p(el('a', { href: '/account/logins' }, 'Your logins →'))),
+      assurance,
       server,
     );
     startCountdown({ head: a ? { label: 'access token expires in', at: a.expiresAt } : null });
