@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,5 +179,44 @@ func testWebAuthnChallenges(t *testing.T, s gatehouse.Store) {
 	CheckCode(t, "SpendWebAuthnChallenge(expired)", err, gatehouse.CodeNotFound)
 	if _, err := s.SpendWebAuthnChallenge(t.Context(), live.Hash, gatehouse.CeremonyRegister); err != nil {
 		t.Errorf("SpendWebAuthnChallenge(live) = %v", err)
+	}
+}
+
+// testPasskeysConcurrently holds that a ceremony is spent once and a
+// counter value used once, however many requests race for it.
+func testPasskeysConcurrently(t *testing.T, s gatehouse.Store) {
+	const workers = 10
+	alice := User("user-alice")
+	CreateUser(t, s, alice)
+	if err := s.AddPasskey(t.Context(), testPasskey("pk-1", alice.ID, "cred-1", T0), nil, Event(gatehouse.EventPasskeyAdded, alice.ID)); err != nil {
+		t.Fatal(err)
+	}
+	c := gatehouse.WebAuthnChallenge{Hash: codeHash("race"), UserID: alice.ID, Kind: gatehouse.CeremonyMFA, Sealed: []byte("s"), ExpiresAt: T0.Add(5 * time.Minute)}
+	if err := s.CreateWebAuthnChallenge(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	var spent, used atomic.Int32
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range workers {
+		wg.Go(func() {
+			<-start
+			if _, err := s.SpendWebAuthnChallenge(t.Context(), c.Hash, c.Kind); err == nil {
+				spent.Add(1)
+			} else if gatehouse.ErrorCode(err) != gatehouse.CodeNotFound {
+				t.Errorf("SpendWebAuthnChallenge = %v", err)
+			}
+			err := s.UsePasskey(t.Context(), gatehouse.PasskeyUse{ID: "pk-1", SignCount: 8, At: T0})
+			if err == nil {
+				used.Add(1)
+			} else if gatehouse.ErrorCode(err) != gatehouse.CodeInvalidCredentials {
+				t.Errorf("UsePasskey = %v", err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if spent.Load() != 1 || used.Load() != 1 {
+		t.Errorf("%d spent the ceremony and %d used counter 8, want 1 and 1", spent.Load(), used.Load())
 	}
 }

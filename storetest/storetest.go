@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) gatehouse.Store) {
 		{"Passkeys", testPasskeys},
 		{"PasskeysCascade", testPasskeysCascade},
 		{"WebAuthnChallenges", testWebAuthnChallenges},
+		{"PasskeysConcurrently", testPasskeysConcurrently},
 		{"Timestamps", testTimestamps},
 		{"Concurrency", testConcurrency},
 		{"Ping", testPing},
