@@ -384,3 +384,30 @@ func TestResetFactorsRemovesPasskeys(t *testing.T) {
 	}
 	e.login(t, "ada@example.com", mailPW, gatehouse.ModeSession)
 }
+
+func TestPasskeyChangesAfterARecentAAL2Login(t *testing.T) {
+	ctx := context.Background()
+	e := newMailEnv(t, nil)
+	_, a, k := e.withPasskey(t)
+	b := e.beginPasskeyLogin(t)
+	a.Counter = 1
+	req := pkLogin
+	req.ChallengeID, req.Credential = b.ChallengeID, a.Get(t, b.Options, uv)
+	res, err := e.svc.FinishPasskeyLogin(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := e.principal(t, res)
+	// Within 10 minutes of a login at aal 2, no password is needed.
+	if _, err := e.svc.BeginPasskeyRegistration(ctx, p, "", client); err != nil {
+		t.Errorf("BeginPasskeyRegistration at a recent aal 2 = %v", err)
+	}
+	e.advance(10*time.Minute + time.Second)
+	p = e.principal(t, res)
+	if _, err := e.svc.BeginPasskeyRegistration(ctx, p, "", client); code(err) != gatehouse.CodeInvalidCredentials {
+		t.Errorf("BeginPasskeyRegistration at an older aal 2 = %v, want invalid_credentials", err)
+	}
+	if err := e.svc.RemovePasskey(ctx, p, k.ID, "", client); code(err) != gatehouse.CodeInvalidCredentials {
+		t.Errorf("RemovePasskey at an older aal 2 = %v, want invalid_credentials", err)
+	}
+}
