@@ -34,6 +34,11 @@ const (
 	CodeInvalidCode        Code = "invalid_code"
 	CodeAlreadyEnrolled    Code = "already_enrolled"
 	CodeNotEnrolled        Code = "not_enrolled"
+	// CodeInvalidCredential refuses a passkey registration that does not
+	// verify; CodePasskeysDisabled answers the passkey endpoints of a
+	// server without a relying party (its issuer is an IP address).
+	CodeInvalidCredential Code = "invalid_credential"
+	CodePasskeysDisabled  Code = "passkeys_disabled"
 	// CodeInsufficientAuth is RFC 9470's: the login's assurance is too
 	// low for what it asks.
 	CodeInsufficientAuth Code = "insufficient_user_authentication"

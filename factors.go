@@ -98,7 +98,7 @@ type FactorStore interface {
 	// SpendMFAChallenge removes the challenge; CodeInvalidToken when it is
 	// gone (spent by a concurrent request, or ended).
 	SpendMFAChallenge(ctx context.Context, hash []byte) error
-	// DeleteExpiredChallenges removes MFA challenges and email tokens
-	// expired at now, and returns how many.
+	// DeleteExpiredChallenges removes MFA challenges, WebAuthn
+	// ceremonies and email tokens expired at now, and returns how many.
 	DeleteExpiredChallenges(ctx context.Context, now time.Time) (int, error)
 }

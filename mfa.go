@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/url"
 	"slices"
@@ -33,17 +34,22 @@ type Factors struct {
 	TOTP              bool // a confirmed authenticator app
 	TOTPPending       bool // one set up but not confirmed yet
 	RecoveryCodesLeft int
+	// Passkeys counts the user's passkeys.
+	Passkeys int
 }
 
 // Methods are the second-factor methods the user can sign in with, as the
 // contract names them.
 func (f Factors) Methods() []string {
-	if !f.TOTP {
-		return nil
+	var m []string
+	if f.TOTP {
+		m = append(m, "totp")
+		if f.RecoveryCodesLeft > 0 {
+			m = append(m, "recovery_code")
+		}
 	}
-	m := []string{"totp"}
-	if f.RecoveryCodesLeft > 0 {
-		m = append(m, "recovery_code")
+	if f.Passkeys > 0 {
+		m = append(m, "passkey")
 	}
 	return m
 }
@@ -91,6 +97,13 @@ func (s *Service) Factors(ctx context.Context, userID string) (Factors, error) {
 		if f.RecoveryCodesLeft, err = s.store.RecoveryCodesLeft(ctx, userID); err != nil {
 			return Factors{}, err
 		}
+	}
+	if s.pk != nil {
+		keys, err := s.store.Passkeys(ctx, userID)
+		if err != nil {
+			return Factors{}, err
+		}
+		f.Passkeys = len(keys)
 	}
 	return f, nil
 }
@@ -202,21 +215,41 @@ func (s *Service) RemoveTOTP(ctx context.Context, p Principal, pw string, c Clie
 	return s.removeTOTP(ctx, u, c, "")
 }
 
-// ResetFactors removes a user's second factors for an admin (c.Actor),
-// for the person who lost their phone.
+// ResetFactors removes a user's second factors (their passkeys, then the
+// authenticator app and the recovery codes) for an admin (c.Actor), for
+// the person who lost their phone.
 func (s *Service) ResetFactors(ctx context.Context, userID string, c Client) error {
 	u, err := s.store.UserByID(ctx, userID)
 	if err != nil {
 		return err
 	}
-	return s.removeTOTP(ctx, u, c, c.by(""))
+	keys, err := s.store.Passkeys(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		ev := AuditEvent{At: s.now(), Type: EventPasskeyRemoved, UserID: u.ID, IP: c.IP, Detail: joinDetail("passkey="+k.ID, c.by(""))}
+		if err := s.store.DeletePasskey(ctx, u.ID, k.ID, false, nil, ev); err != nil && ErrorCode(err) != CodeNotFound {
+			return err
+		}
+	}
+	err = s.removeTOTP(ctx, u, c, c.by(""))
+	if ErrorCode(err) == CodeNotEnrolled && len(keys) > 0 {
+		// Passkeys only: their recovery codes, if any, go too.
+		return s.store.SetRecoveryCodes(ctx, u.ID, nil, AuditEvent{At: s.now(), Type: EventMFARemoved, UserID: u.ID, IP: c.IP, Detail: joinDetail("passkeys", c.by(""))})
+	}
+	return err
 }
 
 func (s *Service) removeTOTP(ctx context.Context, u User, c Client, detail string) error {
+	f, err := s.Factors(ctx, u.ID)
+	if err != nil {
+		return err
+	}
 	now := s.now()
 	mail := s.queue(u, Mail{Kind: MailFactorChanged, Detail: "authenticator app removed"}, c, now)
 	ev := AuditEvent{At: now, Type: EventMFARemoved, UserID: u.ID, IP: c.IP, Detail: joinDetail("totp", detail)}
-	if err := s.store.DeleteTOTP(ctx, u.ID, true, mail, ev); err != nil {
+	if err := s.store.DeleteTOTP(ctx, u.ID, f.Passkeys == 0, mail, ev); err != nil {
 		if ErrorCode(err) == CodeNotFound {
 			return Errorf(CodeNotEnrolled, "no authenticator app is set up")
 		}
@@ -262,6 +295,9 @@ func joinDetail(a, b string) string {
 type MFAPending struct {
 	Token   string
 	Methods []string
+	// Passkey, when "passkey" is among the methods, are the request
+	// options ({"publicKey":{...}}) whose challenge belongs to Token.
+	Passkey json.RawMessage
 }
 
 // secondStep lets st through when the user has no second factor; else it
@@ -271,7 +307,7 @@ func (s *Service) secondStep(ctx context.Context, st loginStart) error {
 		return nil
 	}
 	f, err := s.Factors(ctx, st.user.ID)
-	if err != nil || !f.TOTP {
+	if err != nil || !f.TOTP && f.Passkeys == 0 {
 		return err
 	}
 	secret, hash := newSecret()
@@ -280,7 +316,13 @@ func (s *Service) secondStep(ctx context.Context, st loginStart) error {
 	if err := s.store.CreateMFAChallenge(ctx, c); err != nil {
 		return err
 	}
-	return &Error{Code: CodeMFARequired, Detail: "enter a code from your authenticator app", MFA: &MFAPending{Token: secret, Methods: f.Methods()}}
+	pending := &MFAPending{Token: secret, Methods: f.Methods()}
+	if f.Passkeys > 0 {
+		if pending.Passkey, err = s.beginPasskeyFactor(ctx, st.user, hash[:]); err != nil {
+			return err
+		}
+	}
+	return &Error{Code: CodeMFARequired, Detail: "enter a code from your authenticator app, or use a passkey", MFA: pending}
 }
 
 // MFARequest is the second step of a sign-in: its token, and a code from
@@ -289,7 +331,9 @@ type MFARequest struct {
 	Token        string
 	Code         string
 	RecoveryCode string
-	Client       Client
+	// Credential is a passkey's assertion (its toJSON() form).
+	Credential []byte
+	Client     Client
 }
 
 // LoginMFA finishes a sign-in that answered CodeMFARequired, with the
@@ -324,7 +368,7 @@ func (s *Service) loginMFA(ctx context.Context, req MFARequest) (LoginResult, er
 	var amr string
 	_, err = s.throttledCheck(ctx, u.Email, req.Client, "second factor", func() (User, error) {
 		var err error
-		amr, err = s.checkSecondFactor(ctx, u, req)
+		amr, err = s.checkSecondFactor(ctx, u, req, hash[:])
 		return u, err
 	})
 	if ErrorCode(err) == CodeInvalidCode {
@@ -352,9 +396,18 @@ func (s *Service) loginMFA(ctx context.Context, req MFARequest) (LoginResult, er
 // records its use: the TOTP step (so the code is not accepted again) or
 // the spent recovery code. It returns the method's AMR value; a wrong or
 // missing code is CodeInvalidCode, audited as mfa.failed.
-func (s *Service) checkSecondFactor(ctx context.Context, u User, req MFARequest) (string, error) {
+func (s *Service) checkSecondFactor(ctx context.Context, u User, req MFARequest, mfaHash []byte) (string, error) {
 	var err error = Errorf(CodeInvalidCode, "that code is not right")
 	switch {
+	case len(req.Credential) > 0:
+		if req.Code != "" || req.RecoveryCode != "" || mfaHash == nil {
+			break
+		}
+		// checkPasskeyFactor audits its refusals.
+		if err := s.checkPasskeyFactor(ctx, u, mfaHash, req.Credential, req.Client); err != nil {
+			return "", err
+		}
+		return AMRHardware, nil
 	case req.Code != "" && req.RecoveryCode == "":
 		var t TOTP
 		if t, err = s.store.TOTP(ctx, u.ID); err == nil && t.Confirmed {
@@ -407,7 +460,7 @@ func (s *Service) StepUp(ctx context.Context, p Principal, req MFARequest) (Logi
 	var amr string
 	_, err = s.throttledCheck(ctx, u.Email, req.Client, "step-up", func() (User, error) {
 		var err error
-		amr, err = s.checkSecondFactor(ctx, u, req)
+		amr, err = s.checkSecondFactor(ctx, u, req, nil)
 		return u, err
 	})
 	if err != nil {

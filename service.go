@@ -80,6 +80,10 @@ type Config struct {
 	// https://auth.example.com), where the links sent by email point.
 	// Required with Email and by RecoveryLink.
 	PublicURL string
+	// Passkeys configures the WebAuthn relying party. Passkeys need
+	// Secret and PublicURL; they are off (with a log line at start) when
+	// the relying party id would be an IP address.
+	Passkeys PasskeyConfig
 }
 
 // Notifier rings the servers that share a store. Package redis has one.
@@ -101,9 +105,10 @@ type Service struct {
 	hasher *password.Hasher
 	log    *slog.Logger
 	cache  *sessionCache
-	tok    *tokens   // nil when token mode is off
-	mail   *mailer   // nil when email is off
-	mfa    *mfaState // nil without Config.Secret
+	tok    *tokens       // nil when token mode is off
+	mail   *mailer       // nil when email is off
+	mfa    *mfaState     // nil without Config.Secret
+	pk     *passkeyState // nil when passkeys are off
 	limits throttle
 
 	feed feed
@@ -152,6 +157,16 @@ func NewService(store Store, cfg Config) (*Service, error) {
 			return nil, err
 		}
 		s.mfa = m
+		pk, why, err := newPasskeyState(cfg.Secret, cfg.PublicURL, cfg.Passkeys)
+		if err != nil {
+			return nil, err
+		}
+		if pk == nil && why != "" {
+			cfg.Logger.Info("passkeys are off: "+why, "code", CodePasskeysDisabled)
+		}
+		s.pk = pk
+	} else if cfg.Passkeys.RPID != "" {
+		return nil, errors.New("gatehouse: passkeys need Config.Secret")
 	}
 	if cfg.Email != nil {
 		if cfg.Email.Mailer == nil || cfg.PublicURL == "" {

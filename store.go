@@ -149,6 +149,8 @@ type Store interface {
 	OutboxStore
 	EmailStore
 	FactorStore
+	PasskeyStore
+	CeremonyStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 }

@@ -122,6 +122,9 @@ type problem struct {
 	// of the sign-in needs.
 	MFAToken string   `json:"mfa_token,omitempty"`
 	Methods  []string `json:"methods,omitempty"`
+	// Passkey, when "passkey" is among the methods, are the request
+	// options ({"publicKey":{...}}) of the second step.
+	Passkey json.RawMessage `json:"passkey,omitempty"`
 }
 
 var statusOf = map[gatehouse.Code]int{
@@ -149,6 +152,8 @@ var statusOf = map[gatehouse.Code]int{
 	gatehouse.CodeAlreadyEnrolled:    http.StatusConflict,
 	gatehouse.CodeNotEnrolled:        http.StatusConflict,
 	gatehouse.CodeInsufficientAuth:   http.StatusUnauthorized,
+	gatehouse.CodeInvalidCredential:  http.StatusBadRequest,
+	gatehouse.CodePasskeysDisabled:   http.StatusForbidden,
 }
 
 // Status is the HTTP status of an error code, the same whatever the
@@ -191,7 +196,7 @@ func (s *Server) writeErrorWith(w http.ResponseWriter, r *http.Request, err erro
 	}
 	pr := newProblem(status, string(e.Code), e.Detail)
 	if e.MFA != nil {
-		pr.MFAToken, pr.Methods = e.MFA.Token, e.MFA.Methods
+		pr.MFAToken, pr.Methods, pr.Passkey = e.MFA.Token, e.MFA.Methods, e.MFA.Passkey
 	}
 	encodeProblem(w, pr)
 }

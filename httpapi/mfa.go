@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/gatehouse/gatehouse"
@@ -143,10 +144,13 @@ type secondFactor struct {
 	MFAToken     string `json:"mfa_token"`
 	Code         string `json:"code"`
 	RecoveryCode string `json:"recovery_code"`
+	// Credential is a passkey's assertion (its toJSON()), answering the
+	// options of mfa_required.
+	Credential json.RawMessage `json:"credential"`
 }
 
 func (f secondFactor) request(c gatehouse.Client) gatehouse.MFARequest {
-	return gatehouse.MFARequest{Token: f.MFAToken, Code: f.Code, RecoveryCode: f.RecoveryCode, Client: c}
+	return gatehouse.MFARequest{Token: f.MFAToken, Code: f.Code, RecoveryCode: f.RecoveryCode, Credential: f.Credential, Client: c}
 }
 
 func (s *Server) handleLoginMFA() http.Handler {

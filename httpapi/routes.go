@@ -30,6 +30,15 @@ func (s *Server) routes() http.Handler {
 	route("/v1/mfa/totp/confirm", map[string]http.Handler{"POST": s.authed(s.handleConfirmTOTP())})
 	route("/v1/mfa/recovery-codes", map[string]http.Handler{"POST": s.authed(s.handleRecoveryCodes())})
 	route("/v1/login/mfa", map[string]http.Handler{"POST": s.sameOrigin(s.handleLoginMFA())})
+	route("/v1/passkeys/register/begin", map[string]http.Handler{"POST": s.passkeysOn(s.authed(s.handleBeginPasskeyRegistration()))})
+	route("/v1/passkeys/register/finish", map[string]http.Handler{"POST": s.passkeysOn(s.authed(s.handleFinishPasskeyRegistration()))})
+	route("/v1/passkeys", map[string]http.Handler{"GET": s.passkeysOn(s.authed(s.handlePasskeys()))})
+	route("/v1/passkeys/{id}", map[string]http.Handler{
+		"PATCH":  s.passkeysOn(s.authed(s.handleRenamePasskey())),
+		"DELETE": s.passkeysOn(s.authed(s.handleRemovePasskey())),
+	})
+	route("/v1/login/passkey/begin", map[string]http.Handler{"POST": s.passkeysOn(s.sameOrigin(s.handleBeginPasskeyLogin()))})
+	route("/v1/login/passkey/finish", map[string]http.Handler{"POST": s.passkeysOn(s.sameOrigin(s.handleFinishPasskeyLogin()))})
 	route("/v1/login/step-up", map[string]http.Handler{"POST": s.authed(s.handleStepUp())})
 	route("/v1/me/email", map[string]http.Handler{"PUT": s.authed(s.handleChangeEmail())})
 	route("/v1/recovery", map[string]http.Handler{"POST": s.sameOrigin(s.handleRecovery())})

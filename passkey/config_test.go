@@ -83,7 +83,7 @@ func TestNewNormalizesOrigins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rp.FinishRegistration(newUser(), state, a.create(t, opts, ceremony{flags: flagUP | flagUV, origin: origin})); err != nil {
+	if _, err := rp.FinishRegistration(newUser(), state, a.Create(t, opts, ceremony{Flags: flagUP | flagUV, Origin: origin})); err != nil {
 		t.Fatal(err)
 	}
 	if o := readOptions(t, opts).PublicKey; o.RP.Name != "example.com" {

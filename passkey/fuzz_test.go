@@ -39,8 +39,8 @@ func fuzzParty(t testing.TB) (*passkey.RelyingParty, passkey.User, *authenticato
 	rp := newRP(t)
 	a := fixedAuthenticator(t)
 	u := newUser()
-	a.userHandle = u.ID
-	u.Credentials = []passkey.Credential{{ID: a.credID, PublicKey: a.coseKey(t), AAGUID: a.aaguid, BackupEligible: true}}
+	a.UserHandle = u.ID
+	u.Credentials = []passkey.Credential{{ID: a.CredID, PublicKey: a.COSEKey(t), AAGUID: a.AAGUID, BackupEligible: true}}
 	return rp, u, a
 }
 
@@ -115,14 +115,14 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	}
 	loginOpts := mustJSON(t, map[string]any{"publicKey": map[string]any{"challenge": fuzzChallenge, "rpId": rp.RPID()}})
 	full := flagUP | flagUV | flagBE | flagBS
-	a.counter = 1
-	valid := a.get(t, loginOpts, ceremony{flags: full, origin: origin})
+	a.Counter = 1
+	valid := a.Get(t, loginOpts, ceremony{Flags: full, Origin: origin})
 	write("FuzzFinishLogin", "valid", valid)
-	write("FuzzFinishLogin", "no_uv", a.get(t, loginOpts, ceremony{flags: flagUP | flagBE, origin: origin}))
-	write("FuzzFinishLogin", "wrong_origin", a.get(t, loginOpts, ceremony{flags: full, origin: "https://evil.example.net"}))
-	write("FuzzFinishLogin", "no_handle", a.get(t, loginOpts, ceremony{flags: full, origin: origin, noHandle: true}))
-	a.counter = 0
-	write("FuzzFinishLogin", "counter_zero", a.get(t, loginOpts, ceremony{flags: full, origin: origin}))
+	write("FuzzFinishLogin", "no_uv", a.Get(t, loginOpts, ceremony{Flags: flagUP | flagBE, Origin: origin}))
+	write("FuzzFinishLogin", "wrong_origin", a.Get(t, loginOpts, ceremony{Flags: full, Origin: "https://evil.example.net"}))
+	write("FuzzFinishLogin", "no_handle", a.Get(t, loginOpts, ceremony{Flags: full, Origin: origin, NoHandle: true}))
+	a.Counter = 0
+	write("FuzzFinishLogin", "counter_zero", a.Get(t, loginOpts, ceremony{Flags: full, Origin: origin}))
 	write("FuzzFinishLogin", "truncated", valid[:len(valid)/2])
 	write("FuzzFinishLogin", "empty_object", []byte(`{}`))
 	write("FuzzFinishLogin", "null", []byte(`null`))
@@ -134,10 +134,10 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	regOpts := mustJSON(t, map[string]any{"publicKey": map[string]any{
 		"challenge": fuzzChallenge, "rp": map[string]any{"id": rp.RPID()}, "user": map[string]any{"id": b64.EncodeToString(u.ID)},
 	}})
-	created := a.create(t, regOpts, ceremony{flags: full, origin: origin})
+	created := a.Create(t, regOpts, ceremony{Flags: full, Origin: origin})
 	write("FuzzFinishRegistration", "valid", created)
-	write("FuzzFinishRegistration", "bs_without_be", a.create(t, regOpts, ceremony{flags: flagUP | flagBS, origin: origin}))
-	write("FuzzFinishRegistration", "wrong_rp", a.create(t, regOpts, ceremony{flags: full, origin: origin, rpID: "example.net"}))
+	write("FuzzFinishRegistration", "bs_without_be", a.Create(t, regOpts, ceremony{Flags: flagUP | flagBS, Origin: origin}))
+	write("FuzzFinishRegistration", "wrong_rp", a.Create(t, regOpts, ceremony{Flags: full, Origin: origin, RPID: "example.net"}))
 	write("FuzzFinishRegistration", "truncated", created[:len(created)*2/3])
 	write("FuzzFinishRegistration", "empty_object", []byte(`{}`))
 	write("FuzzFinishRegistration", "bad_cbor", []byte(`{"id":"AA","rawId":"AA","type":"public-key","response":{"clientDataJSON":"e30","attestationObject":"oWNmbXQ"}}`))
@@ -146,7 +146,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	// The valid seeds are accepted, so the targets reach past parsing.
 	var state []byte
 	_, state, _ = rp.BeginLogin(nil)
-	u.Credentials = []passkey.Credential{{ID: a.credID, PublicKey: a.coseKey(t), AAGUID: a.aaguid, BackupEligible: true}}
+	u.Credentials = []passkey.Credential{{ID: a.CredID, PublicKey: a.COSEKey(t), AAGUID: a.AAGUID, BackupEligible: true}}
 	if _, err := rp.FinishLogin(pinChallenge(t, state), valid, func(_, _ []byte) (passkey.User, error) { return u, nil }); err != nil {
 		t.Fatalf("the valid login seed: %v", err)
 	}

@@ -35,7 +35,7 @@ func register(t *testing.T, rp *passkey.RelyingParty, u passkey.User, a *authent
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := rp.FinishRegistration(u, state, a.create(t, opts, ceremony{flags: flags, origin: origin}))
+	c, err := rp.FinishRegistration(u, state, a.Create(t, opts, ceremony{Flags: flags, Origin: origin}))
 	if err != nil {
 		t.Fatalf("FinishRegistration: %v", err)
 	}
@@ -84,7 +84,7 @@ func TestRegistrationOptions(t *testing.T) {
 	}) {
 		t.Errorf("pubKeyCredParams without ES256: %s", opts)
 	}
-	if len(o.ExcludeCredentials) != 1 || o.ExcludeCredentials[0].ID != b64.EncodeToString(a.credID) || o.ExcludeCredentials[0].Type != "public-key" {
+	if len(o.ExcludeCredentials) != 1 || o.ExcludeCredentials[0].ID != b64.EncodeToString(a.CredID) || o.ExcludeCredentials[0].Type != "public-key" {
 		t.Errorf("excludeCredentials = %+v, want the registered one", o.ExcludeCredentials)
 	}
 }
@@ -94,7 +94,7 @@ func TestRegisterThenPasswordlessLogin(t *testing.T) {
 	a := newAuthenticator(t)
 	u := register(t, rp, newUser(), a, flagUP|flagUV)
 	c := u.Credentials[0]
-	if !bytes.Equal(c.ID, a.credID) || len(c.PublicKey) == 0 || !bytes.Equal(c.AAGUID, a.aaguid) ||
+	if !bytes.Equal(c.ID, a.CredID) || len(c.PublicKey) == 0 || !bytes.Equal(c.AAGUID, a.AAGUID) ||
 		c.SignCount != 0 || c.AttestationType != "none" || !slices.Equal(c.Transports, []string{"hybrid", "internal"}) {
 		t.Fatalf("registered %+v", c)
 	}
@@ -107,12 +107,12 @@ func TestRegisterThenPasswordlessLogin(t *testing.T) {
 	if o.RPID != "example.com" || len(o.AllowCredentials) != 0 || o.UserVerification != "required" {
 		t.Fatalf("passwordless options %s", opts)
 	}
-	a.counter = 1
+	a.Counter = 1
 	var calls int
-	login, err := rp.FinishLogin(state, a.get(t, opts, ceremony{flags: flagUP | flagUV, origin: origin}),
+	login, err := rp.FinishLogin(state, a.Get(t, opts, ceremony{Flags: flagUP | flagUV, Origin: origin}),
 		func(handle, credID []byte) (passkey.User, error) {
 			calls++
-			if !bytes.Equal(handle, u.ID) || !bytes.Equal(credID, a.credID) {
+			if !bytes.Equal(handle, u.ID) || !bytes.Equal(credID, a.CredID) {
 				t.Errorf("find(%x, %x)", handle, credID)
 			}
 			return u, nil
@@ -121,7 +121,7 @@ func TestRegisterThenPasswordlessLogin(t *testing.T) {
 		t.Fatalf("FinishLogin: %v", err)
 	}
 	if calls != 1 || !bytes.Equal(login.UserHandle, u.ID) || !login.UserVerified ||
-		!bytes.Equal(login.Credential.ID, a.credID) || login.Credential.SignCount != 1 ||
+		!bytes.Equal(login.Credential.ID, a.CredID) || login.Credential.SignCount != 1 ||
 		!bytes.Equal(login.Credential.PublicKey, c.PublicKey) {
 		t.Fatalf("Login = %+v after %d calls of find", login, calls)
 	}
@@ -136,12 +136,12 @@ func TestSecondFactorLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := readOptions(t, opts).PublicKey
-	if len(o.AllowCredentials) != 1 || o.AllowCredentials[0].ID != b64.EncodeToString(a.credID) || o.UserVerification != "preferred" {
+	if len(o.AllowCredentials) != 1 || o.AllowCredentials[0].ID != b64.EncodeToString(a.CredID) || o.UserVerification != "preferred" {
 		t.Fatalf("second-factor options %s", opts)
 	}
 	// User presence only, and no user handle (as a non-discoverable
 	// credential would answer).
-	login, err := rp.FinishLogin(state, a.get(t, opts, ceremony{flags: flagUP, origin: origin, noHandle: true}), finder(t, u))
+	login, err := rp.FinishLogin(state, a.Get(t, opts, ceremony{Flags: flagUP, Origin: origin, NoHandle: true}), finder(t, u))
 	if err != nil {
 		t.Fatalf("FinishLogin: %v", err)
 	}
@@ -171,22 +171,22 @@ func TestLoginRefusals(t *testing.T) {
 		auth   *authenticator
 		want   error
 	}{
-		{why: "no user verification", name: "passwordless without user verification", c: ceremony{flags: flagUP}},
-		{why: "User presence required", name: "no user presence", second: true, c: ceremony{flags: flagUV}},
-		{why: "origin", name: "wrong origin", c: ceremony{flags: flagUP | flagUV, origin: "https://evil.example.net"}},
-		{why: "origin", name: "origin of a sibling", c: ceremony{flags: flagUP | flagUV, origin: "https://app.example.com"}},
-		{why: "origin", name: "http origin", c: ceremony{flags: flagUP | flagUV, origin: "http://auth.example.com"}},
-		{why: "RP Hash mismatch", name: "wrong RP ID hash", c: ceremony{flags: flagUP | flagUV, rpID: "evil.example.net"}},
-		{why: "RP Hash mismatch", name: "RP ID hash of the origin's host", c: ceremony{flags: flagUP | flagUV, rpID: "auth.example.com"}},
-		{why: "ceremony type", name: "registration clientData type", c: ceremony{flags: flagUP | flagUV, typ: "webauthn.create"}},
-		{why: "challenge", name: "challenge of another ceremony", c: ceremony{flags: flagUP | flagUV, challenge: b64.EncodeToString([]byte("another ceremony's challenge"))}},
-		{why: "no user handle", name: "passwordless without user handle", c: ceremony{flags: flagUP | flagUV, noHandle: true}},
-		{why: "not owned by the user", name: "another user's credential as a second factor", second: true, auth: other, c: ceremony{flags: flagUP}},
-		{why: "another user", name: "find returns another user", c: ceremony{flags: flagUP | flagUV},
+		{why: "no user verification", name: "passwordless without user verification", c: ceremony{Flags: flagUP}},
+		{why: "User presence required", name: "no user presence", second: true, c: ceremony{Flags: flagUV}},
+		{why: "origin", name: "wrong origin", c: ceremony{Flags: flagUP | flagUV, Origin: "https://evil.example.net"}},
+		{why: "origin", name: "origin of a sibling", c: ceremony{Flags: flagUP | flagUV, Origin: "https://app.example.com"}},
+		{why: "origin", name: "http origin", c: ceremony{Flags: flagUP | flagUV, Origin: "http://auth.example.com"}},
+		{why: "RP Hash mismatch", name: "wrong RP ID hash", c: ceremony{Flags: flagUP | flagUV, RPID: "evil.example.net"}},
+		{why: "RP Hash mismatch", name: "RP ID hash of the origin's host", c: ceremony{Flags: flagUP | flagUV, RPID: "auth.example.com"}},
+		{why: "ceremony type", name: "registration clientData type", c: ceremony{Flags: flagUP | flagUV, Type: "webauthn.create"}},
+		{why: "challenge", name: "challenge of another ceremony", c: ceremony{Flags: flagUP | flagUV, Challenge: b64.EncodeToString([]byte("another ceremony's challenge"))}},
+		{why: "no user handle", name: "passwordless without user handle", c: ceremony{Flags: flagUP | flagUV, NoHandle: true}},
+		{why: "not owned by the user", name: "another user's credential as a second factor", second: true, auth: other, c: ceremony{Flags: flagUP}},
+		{why: "another user", name: "find returns another user", c: ceremony{Flags: flagUP | flagUV},
 			find: func(t *testing.T) func(handle, credID []byte) (passkey.User, error) {
 				return func(_, _ []byte) (passkey.User, error) { return otherUser, nil }
 			}},
-		{why: "Unable to find the credential", name: "credential not the user's", auth: other, c: ceremony{flags: flagUP | flagUV},
+		{why: "Unable to find the credential", name: "credential not the user's", auth: other, c: ceremony{Flags: flagUP | flagUV},
 			find: func(t *testing.T) func(handle, credID []byte) (passkey.User, error) {
 				// other's authenticator claims u's handle.
 				return func(_, _ []byte) (passkey.User, error) { return u, nil }
@@ -203,16 +203,16 @@ func TestLoginRefusals(t *testing.T) {
 			}
 			auth := a
 			if tc.auth != nil {
-				auth = &authenticator{key: tc.auth.key, credID: tc.auth.credID, userHandle: u.ID}
+				auth = &authenticator{Key: tc.auth.Key, CredID: tc.auth.CredID, UserHandle: u.ID}
 			}
-			if tc.c.origin == "" {
-				tc.c.origin = origin
+			if tc.c.Origin == "" {
+				tc.c.Origin = origin
 			}
 			find := finder(t, u)
 			if tc.find != nil {
 				find = tc.find(t)
 			}
-			login, err := rp.FinishLogin(state, auth.get(t, opts, tc.c), find)
+			login, err := rp.FinishLogin(state, auth.Get(t, opts, tc.c), find)
 			t.Log(err)
 			if !errors.Is(err, passkey.ErrInvalidCredential) || !strings.Contains(err.Error(), tc.why) {
 				t.Fatalf("FinishLogin = %+v, %v; want ErrInvalidCredential for %q", login, err, tc.why)
@@ -225,7 +225,7 @@ func TestLoginStateMismatch(t *testing.T) {
 	rp := newRP(t)
 	a := newAuthenticator(t)
 	u := register(t, rp, newUser(), a, flagUP|flagUV)
-	c := ceremony{flags: flagUP | flagUV, origin: origin}
+	c := ceremony{Flags: flagUP | flagUV, Origin: origin}
 
 	optsA, stateA, err := rp.BeginLogin(nil)
 	if err != nil {
@@ -235,8 +235,8 @@ func TestLoginStateMismatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.counter = 1
-	answerB := a.get(t, optsB, c)
+	a.Counter = 1
+	answerB := a.Get(t, optsB, c)
 	// B's answer with A's state: the challenge does not match.
 	if _, err := rp.FinishLogin(stateA, answerB, finder(t, u)); !errors.Is(err, passkey.ErrInvalidCredential) {
 		t.Fatalf("answer to B with A's state: %v, want ErrInvalidCredential", err)
@@ -250,8 +250,8 @@ func TestLoginStateMismatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.counter = 2
-	if _, err := rp.FinishLogin(stateB, a.get(t, optsC, c), finder(t, u)); !errors.Is(err, passkey.ErrInvalidCredential) {
+	a.Counter = 2
+	if _, err := rp.FinishLogin(stateB, a.Get(t, optsC, c), finder(t, u)); !errors.Is(err, passkey.ErrInvalidCredential) {
 		t.Fatalf("answer to C with B's spent state: %v, want ErrInvalidCredential", err)
 	}
 	_ = optsA
@@ -264,7 +264,7 @@ func TestLoginStateMismatch(t *testing.T) {
 	if _, err := rp.FinishLogin(regState, answerB, finder(t, u)); !errors.Is(err, passkey.ErrInvalidState) {
 		t.Errorf("FinishLogin with a registration state: %v, want ErrInvalidState", err)
 	}
-	if _, err := rp.FinishRegistration(u, stateA, newAuthenticator(t).create(t, regOpts, c)); !errors.Is(err, passkey.ErrInvalidState) {
+	if _, err := rp.FinishRegistration(u, stateA, newAuthenticator(t).Create(t, regOpts, c)); !errors.Is(err, passkey.ErrInvalidState) {
 		t.Errorf("FinishRegistration with a login state: %v, want ErrInvalidState", err)
 	}
 	for _, s := range [][]byte{nil, []byte("{}"), []byte("not json"), []byte(`{"ceremony":"login","session":{}}`)} {
@@ -277,7 +277,7 @@ func TestLoginStateMismatch(t *testing.T) {
 func TestCounter(t *testing.T) {
 	rp := newRP(t)
 	a := newAuthenticator(t)
-	a.counter = 5
+	a.Counter = 5
 	u := register(t, rp, newUser(), a, flagUP|flagUV)
 	if u.Credentials[0].SignCount != 5 {
 		t.Fatalf("SignCount = %d after registration, want 5", u.Credentials[0].SignCount)
@@ -288,8 +288,8 @@ func TestCounter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a.counter = counter
-		return rp.FinishLogin(state, a.get(t, opts, ceremony{flags: flagUP | flagUV, origin: origin}), finder(t, u))
+		a.Counter = counter
+		return rp.FinishLogin(state, a.Get(t, opts, ceremony{Flags: flagUP | flagUV, Origin: origin}), finder(t, u))
 	}
 	l, err := login(9)
 	if err != nil || l.Credential.SignCount != 9 {
@@ -313,7 +313,7 @@ func TestCounter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		l, err := rp.FinishLogin(state, b.get(t, opts, ceremony{flags: flagUP | flagUV | flagBE | flagBS, origin: origin}), finder(t, v))
+		l, err := rp.FinishLogin(state, b.Get(t, opts, ceremony{Flags: flagUP | flagUV | flagBE | flagBS, Origin: origin}), finder(t, v))
 		if err != nil || l.Credential.SignCount != 0 {
 			t.Fatalf("counter 0 after 0: %+v, %v", l.Credential, err)
 		}
@@ -328,7 +328,7 @@ func TestBackupFlags(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return rp.FinishLogin(state, a.get(t, opts, ceremony{flags: flags, origin: origin}), finder(t, u))
+		return rp.FinishLogin(state, a.Get(t, opts, ceremony{Flags: flags, Origin: origin}), finder(t, u))
 	}
 
 	// A synced passkey, eligible and backed up at registration, logs in
@@ -373,7 +373,7 @@ func TestBackupFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rp.FinishRegistration(newUser(), state, newAuthenticator(t).create(t, opts, ceremony{flags: flagUP | flagBS, origin: origin})); !errors.Is(err, passkey.ErrInvalidCredential) {
+	if _, err := rp.FinishRegistration(newUser(), state, newAuthenticator(t).Create(t, opts, ceremony{Flags: flagUP | flagBS, Origin: origin})); !errors.Is(err, passkey.ErrInvalidCredential) {
 		t.Errorf("registration with BS but not BE: %v, want ErrInvalidCredential", err)
 	}
 }
@@ -382,7 +382,7 @@ func TestRegistrationRefusals(t *testing.T) {
 	rp := newRP(t)
 	a := newAuthenticator(t)
 	u := register(t, rp, newUser(), a, flagUP|flagUV)
-	good := ceremony{flags: flagUP | flagUV, origin: origin}
+	good := ceremony{Flags: flagUP | flagUV, Origin: origin}
 	for _, tc := range []struct {
 		name string
 		why  string // in the error
@@ -390,12 +390,12 @@ func TestRegistrationRefusals(t *testing.T) {
 		auth *authenticator // default: a new one
 		as   *passkey.User  // default: u
 	}{
-		{why: "origin", name: "wrong origin", c: ceremony{flags: flagUP | flagUV, origin: "https://evil.example.net"}},
-		{why: "RP Hash mismatch", name: "wrong RP ID hash", c: ceremony{flags: flagUP | flagUV, origin: origin, rpID: "evil.example.net"}},
-		{why: "User presence required", name: "no user presence", c: ceremony{flags: flagUV, origin: origin}},
-		{why: "ceremony type", name: "login clientData type", c: ceremony{flags: flagUP | flagUV, origin: origin, typ: "webauthn.get"}},
-		{why: "challenge", name: "challenge of another ceremony", c: ceremony{flags: flagUP | flagUV, origin: origin, challenge: b64.EncodeToString([]byte("another ceremony's challenge"))}},
-		{why: "already has", name: "a credential the user has already", c: good, auth: &authenticator{key: a.key, credID: a.credID, aaguid: a.aaguid}},
+		{why: "origin", name: "wrong origin", c: ceremony{Flags: flagUP | flagUV, Origin: "https://evil.example.net"}},
+		{why: "RP Hash mismatch", name: "wrong RP ID hash", c: ceremony{Flags: flagUP | flagUV, Origin: origin, RPID: "evil.example.net"}},
+		{why: "User presence required", name: "no user presence", c: ceremony{Flags: flagUV, Origin: origin}},
+		{why: "ceremony type", name: "login clientData type", c: ceremony{Flags: flagUP | flagUV, Origin: origin, Type: "webauthn.get"}},
+		{why: "challenge", name: "challenge of another ceremony", c: ceremony{Flags: flagUP | flagUV, Origin: origin, Challenge: b64.EncodeToString([]byte("another ceremony's challenge"))}},
+		{why: "already has", name: "a credential the user has already", c: good, auth: &authenticator{Key: a.Key, CredID: a.CredID, AAGUID: a.AAGUID}},
 		{why: "ID mismatch", name: "finished for another user", c: good, as: &passkey.User{ID: []byte("user-handle-0009"), Name: "eve@example.com"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -411,7 +411,7 @@ func TestRegistrationRefusals(t *testing.T) {
 			if tc.as != nil {
 				as = *tc.as
 			}
-			c, err := rp.FinishRegistration(as, state, auth.create(t, opts, tc.c))
+			c, err := rp.FinishRegistration(as, state, auth.Create(t, opts, tc.c))
 			t.Log(err)
 			if !errors.Is(err, passkey.ErrInvalidCredential) || !strings.Contains(err.Error(), tc.why) {
 				t.Fatalf("FinishRegistration = %+v, %v; want ErrInvalidCredential for %q", c, err, tc.why)
@@ -424,7 +424,7 @@ func TestRegistrationRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	var cred map[string]any
-	if err := json.Unmarshal(a.get(t, opts, good), &cred); err != nil {
+	if err := json.Unmarshal(a.Get(t, opts, good), &cred); err != nil {
 		t.Fatal(err)
 	}
 	sig, _ := b64.DecodeString(cred["response"].(map[string]any)["signature"].(string))
@@ -444,7 +444,7 @@ func TestFindErrorIsReturnedAsItIs(t *testing.T) {
 		t.Fatal(err)
 	}
 	outage := errors.New("store unavailable")
-	_, err = rp.FinishLogin(state, a.get(t, opts, ceremony{flags: flagUP | flagUV, origin: origin}),
+	_, err = rp.FinishLogin(state, a.Get(t, opts, ceremony{Flags: flagUP | flagUV, Origin: origin}),
 		func(_, _ []byte) (passkey.User, error) { return passkey.User{}, outage })
 	if err != outage {
 		t.Fatalf("FinishLogin = %v, want find's error as it is", err)

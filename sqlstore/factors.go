@@ -215,7 +215,7 @@ func (s *Store) SpendMFAChallenge(ctx context.Context, hash []byte) error {
 // at now.
 func (s *Store) DeleteExpiredChallenges(ctx context.Context, now time.Time) (int, error) {
 	total := 0
-	for _, q := range []string{expireMFA, expireTokens} {
+	for _, q := range []string{expireMFA, expireWebAuthn, expireTokens} {
 		n, err := s.e.Write().Exec(ctx, q, unixNano(now))
 		if err != nil {
 			return total, s.fail(err)

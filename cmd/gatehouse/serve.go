@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse/gatehouse/httpapi"
 	"github.com/gatehouse/gatehouse/metrics"
 	"github.com/gatehouse/gatehouse/pages"
+	"github.com/gatehouse/gatehouse/passkey"
 	"github.com/gatehouse/gatehouse/redis"
 )
 
@@ -50,6 +51,9 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	issuer := fs.String("issuer", "", `public base URL of Gatehouse, where browsers reach the pages, and "iss" of access tokens (default "http://<addr>")`)
 	var redirectDomains listFlag
 	fs.Var(&redirectDomains, "redirect-domains", `comma-separated hosts a sign-in may return to ("app.example.com", ".example.com" for every subdomain); default: the issuer's host and, with --cookie-domain, that domain and its subdomains`)
+	webauthnRPID := fs.String("webauthn-rp-id", "", `WebAuthn relying party id of passkeys: a parent domain of the issuer's host, to share passkeys across subdomains (default: the issuer's host)`)
+	var webauthnOrigins listFlag
+	fs.Var(&webauthnOrigins, "webauthn-origins", `comma-separated origins allowed to use passkeys besides the issuer's ("https://app.example.com"), on the relying party id or under it`)
 	brandName := fs.String("brand-name", "Gatehouse", "product name shown on the sign-in pages")
 	brandLogo := fs.String("brand-logo", "", "image file shown beside the product name on the sign-in pages: PNG, JPEG, WebP or SVG, at most 32 KiB")
 	brandColor := fs.String("brand-color", "", `accent colour of the sign-in pages, "#RRGGBB" (buttons and links; text on it and links are kept readable)`)
@@ -127,6 +131,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 		Logger: log, Roles: roles, DefaultRole: *defaultRole, NoSignup: *noSignup,
 		SessionIdle: *idle, SessionMax: *maxAge, RememberMax: *remember, Tokens: tokens, Limits: limits,
 		Email: email, PublicURL: *issuer, Secret: tokens.Secret, MFARoles: mfaRoles,
+		Passkeys: gatehouse.PasskeyConfig{RPID: *webauthnRPID, Origins: webauthnOrigins, RPName: *brandName},
 	}
 	cfg.Hasher = newHasher()
 	if *redisURL != "" {
@@ -141,6 +146,9 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	m := metrics.New(func(ctx context.Context) (int, error) { return svc.LiveLogins(ctx) })
 	cfg.Metrics = m
 	svc, err = gatehouse.NewService(st, cfg)
+	if errors.Is(err, passkey.ErrBadConfig) || errors.Is(err, passkey.ErrNeedsDomain) {
+		return usagef("--webauthn-rp-id, --webauthn-origins: %v", err)
+	}
 	if err != nil {
 		return usagef("%v", err)
 	}
