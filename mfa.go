@@ -98,13 +98,15 @@ func (s *Service) Factors(ctx context.Context, userID string) (Factors, error) {
 			return Factors{}, err
 		}
 	}
-	if s.pk != nil {
-		keys, err := s.store.Passkeys(ctx, userID)
-		if err != nil {
-			return Factors{}, err
-		}
-		f.Passkeys = len(keys)
+	// Passkeys count even where passkeys are off (an issuer that is an IP
+	// address): a user who set one up as a second factor keeps needing a
+	// second step, which fails closed until passkeys are on again or an
+	// admin resets the factors.
+	keys, err := s.store.Passkeys(ctx, userID)
+	if err != nil {
+		return Factors{}, err
 	}
+	f.Passkeys = len(keys)
 	return f, nil
 }
 
@@ -317,7 +319,7 @@ func (s *Service) secondStep(ctx context.Context, st loginStart) error {
 		return err
 	}
 	pending := &MFAPending{Token: secret, Methods: f.Methods()}
-	if f.Passkeys > 0 {
+	if f.Passkeys > 0 && s.pk != nil {
 		if pending.Passkey, err = s.beginPasskeyFactor(ctx, st.user, hash[:]); err != nil {
 			return err
 		}
