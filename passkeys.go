@@ -49,9 +49,11 @@ type passkeyState struct {
 }
 
 // newPasskeyState makes the relying party of cfg. It returns nil when
-// passkeys are off but the server may run: with the reason to log for an
-// issuer that is an IP address, silently without an issuer; and an error when the configuration is
-// wrong (an explicit RPID that does not fit the origins).
+// passkeys are off but the server may run: with the reason to log when
+// the issuer cannot be a relying party by itself (an IP address, plain
+// HTTP on a host that is not localhost, a public suffix), silently without
+// an issuer; and an error when an explicit setting is wrong (an RPID or
+// origins that do not fit).
 func newPasskeyState(secret []byte, publicURL string, cfg PasskeyConfig) (*passkeyState, string, error) {
 	u, err := url.Parse(publicURL)
 	if publicURL == "" || err != nil || u.Host == "" {
@@ -69,6 +71,8 @@ func newPasskeyState(secret []byte, publicURL string, cfg PasskeyConfig) (*passk
 	switch {
 	case errors.Is(err, passkey.ErrNeedsDomain) && cfg.RPID == "":
 		return nil, fmt.Sprintf("the issuer's host %s is an IP address, and WebAuthn needs a domain name", u.Hostname()), nil
+	case err != nil && cfg.RPID == "" && len(cfg.Origins) == 0:
+		return nil, fmt.Sprintf("the issuer %s cannot be a WebAuthn relying party (%v)", publicURL, err), nil
 	case err != nil:
 		return nil, "", fmt.Errorf("gatehouse: passkeys: %w", err)
 	}

@@ -367,6 +367,12 @@ func TestPasskeysDisabledOnAnIP(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "example.org") {
 		t.Errorf("NewService with a relying party id that does not fit = %v", err)
 	}
+	// An issuer on plain HTTP (serve --dev behind a name) turns passkeys
+	// off too, without stopping the service.
+	svc, err := gatehouse.NewService(e.st, gatehouse.Config{Secret: []byte("0123456789abcdef0123456789abcdef"), PublicURL: "http://gatehouse.cluster"})
+	if err != nil || svc.PasskeysEnabled() {
+		t.Errorf("NewService with a plain-HTTP issuer = passkeys %v, %v; want off and no error", svc != nil && svc.PasskeysEnabled(), err)
+	}
 }
 
 func TestResetFactorsRemovesPasskeys(t *testing.T) {

@@ -106,6 +106,7 @@ func (s *server) waitReady() {
 		}
 		select {
 		case err := <-s.done:
+			s.done <- err // for the cleanup, which waits for it
 			s.t.Fatalf("gatehouse exited: %v\n%s", err, s.logs)
 		case <-time.After(50 * time.Millisecond):
 		}
