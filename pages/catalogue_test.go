@@ -30,14 +30,14 @@ func TestCatalogueComplete(t *testing.T) {
 	}
 
 	used := map[string]bool{}
-	keyRef := regexp.MustCompile(`\.(?:T|F) "([a-z_.]+)"|"((?:error|notice|signin|signup|account|admin|forbidden|problem|nav|field|footer|mfa|totp|codes)\.[a-z_]+)"`)
+	keyRef := regexp.MustCompile(`\.(?:T|F) "([a-z_.]+)"|"((?:error|notice|signin|signup|account|admin|forbidden|problem|nav|field|footer|mfa|totp|codes|passkey)\.[a-z_]+)"`)
 	files, _ := fs.Glob(templateFiles, "templates/*.html")
 	var sources []string
 	for _, f := range files {
 		b, _ := fs.ReadFile(templateFiles, f)
 		sources = append(sources, string(b))
 	}
-	for _, f := range []string{"pages.go", "handlers.go", "admin.go", "email.go", "mfa.go"} {
+	for _, f := range []string{"pages.go", "handlers.go", "admin.go", "email.go", "mfa.go", "passkeys.go"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

@@ -183,6 +183,9 @@ var notices = map[string]string{
 	"verification_sent": "notice.verification_sent",
 	"email_verified":    "notice.email_verified",
 	"totp_removed":      "notice.totp_removed",
+	"passkey_added":     "notice.passkey_added",
+	"passkey_renamed":   "notice.passkey_renamed",
+	"passkey_removed":   "notice.passkey_removed",
 }
 
 func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -220,6 +223,13 @@ func (h *Handler) account(w http.ResponseWriter, r *http.Request, status int, p 
 			return
 		}
 		p.MFA = &mfaView{Factors: f}
+	}
+	if p.PasskeysOn {
+		if p.Passkeys, err = h.passkeyRows(r, pr.User.ID); err != nil {
+			pg := h.newPage(r, "error.title")
+			h.render(w, r, h.fail(w, r, pg, err), "problem", pg)
+			return
+		}
 	}
 	h.render(w, r, status, "account", p)
 }

@@ -190,8 +190,14 @@ func (h *Handler) routes() *http.ServeMux {
 	route(adminPath+"users/{id}/recovery", map[string]http.HandlerFunc{"POST": admin(h.adminRecovery)})
 	route(adminPath+"users/{id}/mfa/reset", map[string]http.HandlerFunc{"POST": admin(h.adminResetFactors)})
 	route(auditPath, map[string]http.HandlerFunc{"GET": audit(h.adminAudit)})
-	// Later: passkeys (on the account page, and as a way to sign in),
-	// and /auth/consent (OpenID Connect).
+	route(passkeysPath, map[string]http.HandlerFunc{"POST": h.passkeysOn(h.loggedIn(h.beginPasskey))})
+	route(passkeysPath+"/finish", map[string]http.HandlerFunc{"POST": h.passkeysOn(h.loggedIn(h.finishPasskey))})
+	route(passkeysPath+"/rename", map[string]http.HandlerFunc{"POST": h.passkeysOn(h.loggedIn(h.renamePasskey))})
+	route(passkeysPath+"/remove", map[string]http.HandlerFunc{"POST": h.passkeysOn(h.loggedIn(h.removePasskey))})
+	route(signinPasskeyPath, map[string]http.HandlerFunc{"POST": h.passkeysOn(h.beginPasskeySignin)})
+	route(signinPasskeyPath+"/finish", map[string]http.HandlerFunc{"POST": h.passkeysOn(h.finishPasskeySignin)})
+	route(scriptPath, map[string]http.HandlerFunc{"GET": h.serveScript})
+	// Later: /auth/consent (OpenID Connect).
 	route(stylePath, map[string]http.HandlerFunc{"GET": h.serveStyle})
 	if h.logo != nil {
 		route(logoPath, map[string]http.HandlerFunc{"GET": h.serveLogo})
@@ -291,6 +297,12 @@ type page struct {
 	SwitchURL   string
 	Admin       *adminView // the admin pages'
 	MFA         *mfaView   // the second factors' pages, and the account page's card
+
+	// PasskeysOn shows the passkeys' cards and buttons; Passkeys are the
+	// account page's; Ceremony is a passkey ceremony's page.
+	PasskeysOn bool
+	Passkeys   []passkeyRow
+	Ceremony   *ceremony
 }
 
 // signedIn puts who is signed in on the page, and the links of the nav
@@ -317,7 +329,7 @@ type form struct {
 
 func (h *Handler) newPage(r *http.Request, title string) *page {
 	lang := pickLanguage(r.Header.Get("Accept-Language"))
-	return &page{L: catalogue[lang], Lang: lang, Brand: h.cfg.BrandName, Logo: h.logo != nil, Title: title, Signup: !h.cfg.NoSignup, EmailOn: h.svc.EmailOn()}
+	return &page{L: catalogue[lang], Lang: lang, Brand: h.cfg.BrandName, Logo: h.logo != nil, Title: title, Signup: !h.cfg.NoSignup, EmailOn: h.svc.EmailOn(), PasskeysOn: h.svc.PasskeysEnabled()}
 }
 
 var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -518,7 +530,7 @@ var fixedWords = regexp.MustCompile(`\{\{\s*(?:\.L\.T\s+"([^"]+)"|\.L\.F\s+"([^"
 var htmlText = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
 
 // pageNames are the templates beside layout.html, one per page.
-var pageNames = []string{"signin", "signup", "account", "forbidden", "problem", "recover", "reset", "verify_email", "admin_users", "admin_user", "admin_audit", "mfa", "totp_setup", "recovery_codes"}
+var pageNames = []string{"signin", "signup", "account", "forbidden", "problem", "recover", "reset", "verify_email", "admin_users", "admin_user", "admin_audit", "mfa", "totp_setup", "recovery_codes", "passkey"}
 
 // parseLanguage parses the templates with m's fixed words and the brand
 // in place, or as they are written when m is nil.
