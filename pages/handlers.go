@@ -60,8 +60,8 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 		Email: email, Password: pw, Mode: gatehouse.ModeSession, Remember: p.Form.Remember, Client: client,
 	})
 	if pending := mfaPending(err); pending != nil {
-		p.Title, p.MFA = "mfa.title", &mfaView{Token: pending.Token}
-		h.render(w, r, httpapi.Status(gatehouse.CodeMFARequired), "mfa", p)
+		p.Title, p.MFA = "mfa.title", pendingView(pending)
+		h.renderMFA(w, r, httpapi.Status(gatehouse.CodeMFARequired), p)
 		return
 	}
 	if err != nil {

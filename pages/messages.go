@@ -308,6 +308,7 @@ var english = messages{
 	"mfa.passkey_intro":                      "Your password was right. Now use your passkey.",
 	"mfa.passkey_submit":                     "Use a passkey",
 	"mfa.or_code":                            "Or enter a code from your authenticator app.",
+	"mfa.passkey_failed":                     "The passkey did not work. Choose “Start again” to try it again, or enter a code.",
 }
 
 var french = messages{
@@ -583,4 +584,5 @@ var french = messages{
 	"mfa.passkey_intro":                      "Votre mot de passe était correct. Utilisez maintenant votre clé d’accès.",
 	"mfa.passkey_submit":                     "Utiliser une clé d’accès",
 	"mfa.or_code":                            "Ou saisissez un code de votre application d’authentification.",
+	"mfa.passkey_failed":                     "La clé d’accès n’a pas fonctionné. Choisissez « Recommencer » pour réessayer, ou saisissez un code.",
 }

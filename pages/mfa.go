@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
@@ -33,6 +34,11 @@ type mfaView struct {
 	// it is open).
 	Token    string
 	Recovery bool
+	// Options are a passkey's request options (data-options of the
+	// "Use a passkey" form), when the user has one; NoTOTP says the user
+	// has no authenticator app, so the code forms are not offered.
+	Options string
+	NoTOTP  bool
 
 	// Setting up an authenticator app: the QR code (a data:image/png URL
 	// that package totp made), the secret in groups of four to type by
@@ -59,6 +65,21 @@ func mfaPending(err error) *gatehouse.MFAPending {
 		return e.MFA
 	}
 	return nil
+}
+
+// renderMFA renders the second step; with a passkey's form, webauthn.js
+// is allowed.
+func (h *Handler) renderMFA(w http.ResponseWriter, r *http.Request, status int, p *page) {
+	if p.MFA.Options != "" {
+		h.renderCSP(w, r, status, "mfa", p, h.scriptCSP())
+		return
+	}
+	h.render(w, r, status, "mfa", p)
+}
+
+// pendingView is the second step's view of a sign-in's MFAPending.
+func pendingView(pending *gatehouse.MFAPending) *mfaView {
+	return &mfaView{Token: pending.Token, Options: string(pending.Passkey), NoTOTP: !slices.Contains(pending.Methods, "totp")}
 }
 
 // digitsOnly removes the spaces a person may type or paste inside a code
@@ -90,16 +111,17 @@ func (h *Handler) signinMFA(w http.ResponseWriter, r *http.Request) {
 	err := h.formAction(w, r, func() error {
 		f := r.PostForm
 		p.MFA.Token, p.Form.RD = f.Get("mfa_token"), h.checkedRD(f.Get("rd"))
-		code, recovery := digitsOnly(f.Get("code")), f.Get("recovery_code")
+		p.MFA.NoTOTP = f.Get("no_totp") != ""
+		code, recovery, cred := digitsOnly(f.Get("code")), f.Get("recovery_code"), f.Get("credential")
 		p.MFA.Recovery = f.Has("recovery_code")
 		switch {
 		case p.MFA.Token == "":
 			return gatehouse.Errorf(gatehouse.CodeInvalidToken, "the second step has no token")
-		case code == "" && strings.TrimSpace(recovery) == "":
+		case cred == "" && code == "" && strings.TrimSpace(recovery) == "":
 			return gatehouse.Errorf(gatehouse.CodeInvalidRequest, "a code is required")
 		}
 		var err error
-		res, err = h.svc.LoginMFA(r.Context(), gatehouse.MFARequest{Token: p.MFA.Token, Code: code, RecoveryCode: recovery, Client: client})
+		res, err = h.svc.LoginMFA(r.Context(), gatehouse.MFARequest{Token: p.MFA.Token, Code: code, RecoveryCode: recovery, Credential: []byte(cred), Client: client})
 		return err
 	})
 	if err == nil {
@@ -118,12 +140,18 @@ func (h *Handler) signinMFA(w http.ResponseWriter, r *http.Request) {
 		h.signinForm(w, r, status, sp)
 		return
 	case gatehouse.CodeInvalidCode, gatehouse.CodeInvalidRequest:
-		p.Invalid = "code"
-		if p.MFA.Recovery {
+		switch {
+		case r.PostForm.Get("credential") != "":
+			// The passkey's challenge is spent: a passkey needs a new
+			// sign-in (the page's "Start again"), a code does not.
+			p.Error = p.L.T("mfa.passkey_failed")
+		case p.MFA.Recovery:
 			p.Invalid = "recovery_code"
+		default:
+			p.Invalid = "code"
 		}
 	}
-	h.render(w, r, status, "mfa", p)
+	h.renderMFA(w, r, status, p)
 }
 
 // enrollTOTP starts setting up an authenticator app with
