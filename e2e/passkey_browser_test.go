@@ -1,0 +1,120 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/webauthn"
+	"github.com/chromedp/chromedp"
+)
+
+// TestPasskeyPagesInChromium adds a passkey from the account page and
+// signs in with it, alone and as the second step after the password, in
+// real Chromium with its virtual authenticator (the CDP WebAuthn domain),
+// against the binary: the pages' webauthn.js is the browser's part of each
+// ceremony. The issuer is http://localhost:PORT, a domain that WebAuthn
+// accepts over http.
+func TestPasskeyPagesInChromium(t *testing.T) {
+	addr := freeAddr(t)
+	db := filepath.Join(t.TempDir(), "gatehouse.db")
+	origin := "http://localhost:" + strings.Split(addr, ":")[1]
+	s := startArgs(t, db, addr, "serve", "--dev", "--addr", addr, "--db", db, "--issuer", origin)
+	email := newAccount(t, s, "passkey@example.com")
+
+	b := openTab(t, newBrowser(t), origin, "passkeys")
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	_, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{})
+	if err == nil {
+		_, err = chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &webauthn.VirtualAuthenticatorOptions{
+			Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21,
+			Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true, HasUserVerification: true,
+			IsUserVerified: true, AutomaticPresenceSimulation: true,
+		}})
+	}
+	cancel()
+	if err != nil {
+		t.Fatalf("the virtual authenticator: %v", err)
+	}
+	at := func(path, extra string) string {
+		return fmt.Sprintf(`document.readyState === "complete" && location.pathname === %q%s`, path, extra)
+	}
+	// aal reads the login's assurance from /v1/me (the pages' policy
+	// forbids fetch), then goes back to the account page.
+	aal := func() int {
+		t.Helper()
+		b.do("opening /v1/me", chromedp.Navigate(origin+"/v1/me"))
+		b.waitFor("/v1/me", at("/v1/me", ""), stepTimeout)
+		n := eval[int](b, `JSON.parse(document.body.innerText).auth.aal`)
+		b.do("opening the account page", chromedp.Navigate(origin+"/auth/account"))
+		b.waitFor("the account page", at("/auth/account", ""), stepTimeout)
+		return n
+	}
+	signOut := func() {
+		t.Helper()
+		b.do("signing out", chromedp.Click(chromedp.CSS("nav form button")))
+		b.waitFor("the sign-in page", at("/auth/signin", ""), stepTimeout)
+	}
+	passwordSignIn := func() {
+		t.Helper()
+		b.do("signing in with the password",
+			chromedp.SetValue(chromedp.CSS("#email"), email),
+			chromedp.SetValue(chromedp.CSS("#password"), shopPassword),
+			chromedp.Click(chromedp.CSS(`form[action="/auth/signin"] button.primary`)),
+		)
+	}
+
+	b.do("opening the sign-in page", chromedp.Navigate(origin+"/auth/signin"), chromedp.EmulateViewport(320, 900))
+	b.waitFor("the sign-in page", at("/auth/signin", ""), stepTimeout)
+	passwordSignIn()
+	b.waitFor("the account page", at("/auth/account", ` && document.querySelector("#passkeys") !== null`), stepTimeout)
+
+	// Add a passkey: the password and a name, then the ceremony's page.
+	b.do("opening the add form", chromedp.Evaluate[chromedp.Void](`document.querySelector("#passkey_password").closest("details").open = true`))
+	b.do("filling the add form",
+		chromedp.SetValue(chromedp.CSS("#passkey_name"), "Chromium"),
+		chromedp.SetValue(chromedp.CSS("#passkey_password"), shopPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/auth/account/passkeys"] button`)),
+	)
+	b.waitFor("the ceremony's page", at("/auth/account/passkeys", ` && document.querySelector("form[data-webauthn=create]") !== null`), stepTimeout)
+	b.screenshot("pages-passkey-add-320.png")
+	if w := eval[int](b, `document.documentElement.scrollWidth`); w > 320 {
+		t.Errorf("the ceremony's page is %d px wide at 320 px", w)
+	}
+	b.do("creating the passkey", chromedp.Click(chromedp.CSS("form[data-webauthn] button")))
+	b.waitFor("the passkey in the list", at("/auth/account", ` && document.querySelector(".notice") !== null && document.querySelector("main").innerText.includes("Chromium")`), stepTimeout)
+	b.screenshot("pages-passkey-account-320.png")
+	if w := eval[int](b, `document.documentElement.scrollWidth`); w > 320 {
+		t.Errorf("the account page is %d px wide at 320 px", w)
+	}
+	if n := aal(); n != 1 {
+		t.Errorf("the password sign-in is at aal %d, want 1", n)
+	}
+
+	// Sign in with it alone: aal 2.
+	signOut()
+	b.do("choosing a passkey", chromedp.Click(chromedp.CSS(`form[action="/auth/signin/passkey"] button`)))
+	b.waitFor("the ceremony's page", at("/auth/signin/passkey", ` && document.querySelector("form[data-webauthn=get]") !== null`), stepTimeout)
+	b.screenshot("pages-passkey-signin-320.png")
+	b.do("using the passkey", chromedp.Click(chromedp.CSS("form[data-webauthn] button")))
+	b.waitFor("the account page after the passkey", at("/auth/account", ""), stepTimeout)
+	if n := aal(); n != 2 {
+		t.Errorf("the passkey sign-in is at aal %d, want 2", n)
+	}
+
+	// As the second step after the password.
+	signOut()
+	passwordSignIn()
+	b.waitFor("the second step", at("/auth/signin", ` && document.querySelector("form[data-webauthn=get]") !== null`), stepTimeout)
+	b.screenshot("pages-passkey-second-step-320.png")
+	if eval[bool](b, `document.querySelector("#code") !== null`) {
+		t.Error("the second step offers a code to a user without an authenticator app")
+	}
+	b.do("using the passkey", chromedp.Click(chromedp.CSS("form[data-webauthn] button")))
+	b.waitFor("the account page after the second step", at("/auth/account", ""), stepTimeout)
+	if n := aal(); n != 2 {
+		t.Errorf("the two-step sign-in is at aal %d, want 2", n)
+	}
+}
