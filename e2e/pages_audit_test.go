@@ -35,6 +35,9 @@ type auditPage struct {
 	// page (the setup page) holds the secret of.
 	form   map[string]string
 	submit string
+	// reveal, when set, is JavaScript run before the form is filled (to
+	// open the <details> that holds it).
+	reveal string
 	// ready is a JavaScript condition that holds once the page is there.
 	ready string
 }
@@ -90,6 +93,14 @@ var auditPages = []auditPage{
 	{name: "recovery codes", as: asUser, form: map[string]string{"#code": "{totp}"},
 		ready: `document.querySelectorAll("ol.codes li").length === 10 && document.querySelector("a[download]")`},
 	{name: "account two-step on", path: "/auth/account", as: asUser, ready: `document.querySelector("#codes_password")`},
+	// Passkeys: the ceremonies' pages, which need no ceremony to show
+	// (webauthn.js runs only when their button is pressed).
+	{name: "passkey add", path: "/auth/account", as: asUser,
+		reveal: `document.querySelector("#passkey_password").closest("details").open = true`,
+		form:   map[string]string{"#passkey_name": "Laptop", "#passkey_password": shopPassword}, submit: `form[action="/auth/account/passkeys"] button`,
+		ready: `document.querySelector("form[data-webauthn=create]")`},
+	{name: "passkey sign-in", path: "/auth/signin", form: map[string]string{}, submit: `form[action="/auth/signin/passkey"] button`,
+		ready: `document.querySelector("form[data-webauthn=get]")`},
 	{name: "two-step sign-in", path: "/auth/signin", form: map[string]string{"#email": auditEmail, "#password": shopPassword},
 		ready: `document.querySelector("#code[autocomplete=one-time-code]")`},
 }
@@ -131,7 +142,12 @@ var auditConfigs = []struct {
 // two more logins from the API, and opens a tab for each user.
 func newAuditSite(t *testing.T, flags ...string) *auditSite {
 	t.Helper()
-	s := start(t, "", flags...)
+	// The issuer is localhost, a domain, so that passkeys are on.
+	addr := freeAddr(t)
+	db := filepath.Join(t.TempDir(), "gatehouse.db")
+	origin := "http://localhost:" + strings.Split(addr, ":")[1]
+	s := startArgs(t, db, addr, append([]string{"serve", "--dev", "--addr", addr, "--db", db, "--issuer", origin}, flags...)...)
+	s.url = origin
 	created := s.call(newClient(), "POST", "/v1/users", map[string]string{"email": auditEmail, "password": shopPassword})
 	s.want(created, 201, "")
 	signedInAPI(t, s, auditEmail)
@@ -180,6 +196,9 @@ func (a *auditSite) open(p auditPage, beforeSubmit func()) *tab {
 	if p.form != nil {
 		b.waitFor("the form of "+p.name, `document.readyState === "complete"`, stepTimeout)
 		var steps []chromedp.Action[chromedp.Void]
+		if p.reveal != "" {
+			steps = append(steps, chromedp.Evaluate[chromedp.Void](p.reveal))
+		}
 		for sel, v := range p.form {
 			if v == "{totp}" {
 				secret := eval[string](b, `document.querySelector("input[name=secret]").value`)
