@@ -99,7 +99,7 @@ var auditPages = []auditPage{
 		reveal: `document.querySelector("#passkey_password").closest("details").open = true`,
 		form:   map[string]string{"#passkey_name": "Laptop", "#passkey_password": shopPassword}, submit: `form[action="/auth/account/passkeys"] button`,
 		ready: `document.querySelector("form[data-webauthn=create]")`},
-	{name: "passkey sign-in", path: "/auth/signin", form: map[string]string{}, submit: `form[action="/auth/signin/passkey"] button`,
+	{name: "passkey sign-in", path: "/auth/signin", form: map[string]string{}, submit: `button[formaction="/auth/signin/passkey"]`,
 		ready: `document.querySelector("form[data-webauthn=get]")`},
 	{name: "two-step sign-in", path: "/auth/signin", form: map[string]string{"#email": auditEmail, "#password": shopPassword},
 		ready: `document.querySelector("#code[autocomplete=one-time-code]")`},

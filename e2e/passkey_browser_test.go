@@ -95,7 +95,7 @@ func TestPasskeyPagesInChromium(t *testing.T) {
 
 	// Sign in with it alone: aal 2.
 	signOut()
-	b.do("choosing a passkey", chromedp.Click(chromedp.CSS(`form[action="/auth/signin/passkey"] button`)))
+	b.do("choosing a passkey", chromedp.Click(chromedp.CSS(`button[formaction="/auth/signin/passkey"]`)))
 	b.waitFor("the ceremony's page", at("/auth/signin/passkey", ` && document.querySelector("form[data-webauthn=get]") !== null`), stepTimeout)
 	b.screenshot("pages-passkey-signin-320.png")
 	b.do("using the passkey", chromedp.Click(chromedp.CSS("form[data-webauthn] button")))

@@ -56,7 +56,7 @@ func TestPasskeyPages(t *testing.T) {
 	if csp := acct.header.Get("Content-Security-Policy"); strings.Contains(csp, "script-src") {
 		t.Errorf("the account page allows script: %s", csp)
 	}
-	has(t, e.get(e.client(), "/auth/signin"), `action="/auth/signin/passkey"`, "Sign in with a passkey")
+	has(t, e.get(e.client(), "/auth/signin"), `formaction="/auth/signin/passkey" formnovalidate`, "Sign in with a passkey")
 	js := e.get(e.client(), "/auth/static/webauthn.js")
 	want(t, js, 200)
 	if !strings.HasPrefix(js.header.Get("Content-Type"), "text/javascript") || !strings.Contains(js.body, "navigator.credentials.create") {
