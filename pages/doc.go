@@ -16,6 +16,19 @@
 // sign-in). Secrets and codes travel only in POST bodies and in the
 // answers to them, never in a URL or a log.
 //
+// Passkeys, when the Service has them (Service.PasskeysEnabled): the
+// account page lists them (name, added, last used, synced), renames and
+// removes them (the password, waived after a recent two-factor sign-in)
+// and adds one; the sign-in form has "Sign in with a passkey"; and the
+// second step offers "Use a passkey" to a user who has one (and only that
+// to a user without an authenticator app). Each ceremony is a page whose
+// form carries the Service's options in a data-options attribute:
+// static/webauthn.js, the pages' only script, asks the browser for the
+// passkey when the form is submitted, puts the credential (its toJSON()
+// form) in the form's hidden "credential" field and submits it, a plain
+// POST. Only those pages allow the script (script-src 'self'); without
+// passkeys their routes answer 403 passkeys_disabled.
+//
 // The admin pages are for users:admin (gatehouse.PermUsersAdmin): find
 // users by the start of their email, and on one user's page see their
 // roles, state, live logins and recent audit events, disable or enable
@@ -35,8 +48,8 @@
 // (httpapi.Config.Client) and code-to-status mapping (httpapi.Status), and
 // the rule of where a sign-in may return to (gatehouse.ReturnURLs).
 //
-// Every page answers with a strict Content-Security-Policy (no inline
-// script or style; form-action lists the origins a sign-in may return
+// Every page answers with a strict Content-Security-Policy (no script
+// but webauthn.js on the passkeys' pages, no inline script or style; form-action lists the origins a sign-in may return
 // to, since Chromium applies it to the redirect that answers a form's
 // POST), Referrer-Policy: no-referrer, X-Content-Type-Options: nosniff
 // and Cache-Control: no-store. Every POST is refused with 403, and
@@ -44,8 +57,8 @@
 // JSON API does. The words come from a catalogue (English, French)
 // chosen by Accept-Language.
 //
-// Later pages have their places: "sign in with a passkey" beside sign-in
-// (the "signin-extra" block), passkeys and apps with access on the
-// account page (the "account-extra" block, after the two-step card), and
-// a user's passkeys on their admin page (the "admin-user-extra" block).
+// Later pages have their places: more ways to sign in beside sign-in
+// (the "signin-extra" block), apps with access on the account page (the
+// "account-extra" block, after the passkeys' card), and a user's passkeys
+// on their admin page (the "admin-user-extra" block).
 package pages
