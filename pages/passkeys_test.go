@@ -84,7 +84,9 @@ func TestPasskeyPages(t *testing.T) {
 	f.Set("credential", string(a.Create(t, opts, evil)))
 	refused := e.post(c, "/auth/account/passkeys/finish", f)
 	want(t, refused, 400)
-	has(t, refused, "The passkey could not be added.")
+	has(t, refused, "The passkey could not be added.", `<h2 id="passkeys">`)
+	want(t, e.post(c, "/auth/account/passkeys/finish", url.Values{"name": {"x"}}), 400)
+	want(t, e.post(c, "/auth/account/passkeys/finish", f, "Sec-Fetch-Site", "cross-site"), 403)
 
 	begin = e.post(c, "/auth/account/passkeys", url.Values{"passkey_password": {pw}, "name": {"Laptop"}})
 	opts, f = ceremonyForm(t, begin)
@@ -117,6 +119,8 @@ func TestPasskeyPages(t *testing.T) {
 	wrong := e.post(pc, "/auth/signin/passkey/finish", garbled)
 	want(t, wrong, 401)
 	has(t, wrong, `action="/auth/signin"`)
+	fr := e.post(e.client(), "/auth/signin/passkey", url.Values{}, "Accept-Language", "fr")
+	has(t, fr, `<html lang="fr">`, "Choisir une clé d’accès", `data-msg-cancelled="La clé d’accès n’a pas été utilisée`)
 	start = e.post(pc, "/auth/signin/passkey", url.Values{})
 	opts, f = ceremonyForm(t, start)
 	a.Counter = 1
@@ -132,6 +136,17 @@ func TestPasskeyPages(t *testing.T) {
 	// only for it (no authenticator app).
 	mc := e.client()
 	step := e.signIn(mc, "ada@example.com", pw)
+	_, f = ceremonyForm(t, step)
+	f.Set("credential", `{"id":"x","type":"public-key"}`)
+	refusedStep := e.post(mc, "/auth/signin/mfa", f)
+	want(t, refusedStep, http.StatusUnauthorized)
+	has(t, refusedStep, "The passkey did not work.", `href="/auth/signin"`)
+	if strings.Contains(refusedStep.body, "data-webauthn") {
+		t.Error("a refused passkey's spent challenge is offered again")
+	}
+	f.Set("credential", "")
+	want(t, e.post(mc, "/auth/signin/mfa", f), http.StatusBadRequest) // nothing to check
+	step = e.signIn(mc, "ada@example.com", pw)
 	want(t, step, httpapi.Status(gatehouse.CodeMFARequired))
 	has(t, step, "Use a passkey", `data-webauthn="get"`, `name="no_totp" value="1"`)
 	if strings.Contains(step.body, `name="code"`) {
