@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
@@ -27,8 +28,9 @@ func TestPasskeyPagesInChromium(t *testing.T) {
 	b := openTab(t, newBrowser(t), origin, "passkeys")
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	_, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{})
+	var auth webauthn.AddVirtualAuthenticatorResult
 	if err == nil {
-		_, err = chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &webauthn.VirtualAuthenticatorOptions{
+		auth, err = chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &webauthn.VirtualAuthenticatorOptions{
 			Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21,
 			Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true, HasUserVerification: true,
 			IsUserVerified: true, AutomaticPresenceSimulation: true,
@@ -98,6 +100,20 @@ func TestPasskeyPagesInChromium(t *testing.T) {
 	b.do("choosing a passkey", chromedp.Click(chromedp.CSS(`button[formaction="/auth/signin/passkey"]`)))
 	b.waitFor("the ceremony's page", at("/auth/signin/passkey", ` && document.querySelector("form[data-webauthn=get]") !== null`), stepTimeout)
 	b.screenshot("pages-passkey-signin-320.png")
+	// The person does not unlock it: the page says so, and stays.
+	verified := func(ok bool) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+		defer cancel()
+		if _, err := chromedp.Call(ctx, webauthn.SetUserVerified, webauthn.SetUserVerifiedParams{AuthenticatorID: auth.AuthenticatorID, IsUserVerified: ok}); err != nil {
+			t.Fatalf("setting user verification: %v", err)
+		}
+	}
+	verified(false)
+	b.do("not unlocking the passkey", chromedp.Click(chromedp.CSS("form[data-webauthn] button")))
+	b.waitFor("the refusal's message", at("/auth/signin/passkey", ` && !document.querySelector("#passkey-error").hidden && document.querySelector("#passkey-error").textContent !== "" && !document.querySelector("form[data-webauthn] button").disabled`), 30*time.Second)
+	b.screenshot("pages-passkey-refused-320.png")
+	verified(true)
 	b.do("using the passkey", chromedp.Click(chromedp.CSS("form[data-webauthn] button")))
 	b.waitFor("the account page after the passkey", at("/auth/account", ""), stepTimeout)
 	if n := aal(); n != 2 {
