@@ -8,10 +8,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/httpapi"
 	"github.com/gatehouse/gatehouse/passkey/passkeytest"
+	pqtotp "github.com/pquerna/otp/totp"
 )
 
 // passkeyEnv has passkeys on: the relying party is localhost, which the
@@ -160,6 +162,25 @@ func TestPasskeyPages(t *testing.T) {
 	f.Set("credential", string(a.Get(t, opts, uv)))
 	wantRedirect(t, e.post(mc, "/auth/signin/mfa", f), "/auth/account")
 	has(t, e.get(mc, "/v1/me"), `"aal":2`)
+
+	// With an authenticator app too, the second step offers both.
+	setup := e.post(mc, "/auth/account/mfa/totp", url.Values{"totp_password": {pw}})
+	want(t, setup, 200)
+	secret := regexp.MustCompile(`name="secret" value="([A-Z2-7]+)"`).FindStringSubmatch(setup.body)
+	if secret == nil {
+		t.Fatalf("no secret\n%s", setup.body)
+	}
+	code, err := pqtotp.GenerateCode(secret[1], time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, e.post(mc, "/auth/account/mfa/totp/confirm", url.Values{"code": {code}}), 200)
+	both := e.signIn(e.client(), "ada@example.com", pw)
+	want(t, both, httpapi.Status(gatehouse.CodeMFARequired))
+	has(t, both, "Use a passkey", `data-webauthn="get"`, "Or enter a code from your authenticator app.", `name="code"`, `name="recovery_code"`)
+	if strings.Contains(both.body, "no_totp") {
+		t.Error("the second step says the user has no authenticator app")
+	}
 
 	// Removing it: a recent aal2 login needs no password.
 	wantRedirect(t, e.post(pc, "/auth/account/passkeys/remove", url.Values{"id": {keys[0].ID}}), "/auth/account?notice=passkey_removed")
