@@ -133,4 +133,11 @@ func TestPasskeyPagesInChromium(t *testing.T) {
 	if n := aal(); n != 2 {
 		t.Errorf("the two-step sign-in is at aal %d, want 2", n)
 	}
+
+	// Remove it from the account page: after a recent two-factor sign-in
+	// the password may be left empty.
+	b.do("opening the passkey's details", chromedp.Evaluate[chromedp.Void](`document.querySelector("form[action='/auth/account/passkeys/remove']").closest("details").open = true`))
+	b.do("removing the passkey", chromedp.Click(chromedp.CSS(`form[action="/auth/account/passkeys/remove"] button`)))
+	b.waitFor("the passkey gone", at("/auth/account", ` && document.querySelector(".notice") !== null && !document.querySelector("main").innerText.includes("Chromium")`), stepTimeout)
+	b.screenshot("pages-passkey-removed-320.png")
 }
