@@ -95,7 +95,7 @@ func TestPasskeyPages(t *testing.T) {
 	f.Set("credential", string(a.Create(t, opts, uv)))
 	wantRedirect(t, e.post(c, "/auth/account/passkeys/finish", f), "/auth/account?notice=passkey_added")
 	acct = e.get(c, "/auth/account?notice=passkey_added")
-	has(t, acct, "Your passkey was added.", "<strong>Laptop</strong>", "never used")
+	has(t, acct, "Your passkey was added.", "<strong>Laptop</strong>", "never used", "Your passkey is your second step")
 	u, err := e.svc.UserByEmail(context.Background(), "ada@example.com")
 	if err != nil {
 		t.Fatal(err)
