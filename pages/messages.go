@@ -309,6 +309,7 @@ var english = messages{
 	"mfa.passkey_submit":                     "Use a passkey",
 	"mfa.or_code":                            "Or enter a code from your authenticator app.",
 	"account.mfa_passkeys":                   "Your passkey is your second step: a password sign-in asks for it. You can also add an authenticator app.",
+	"mfa.no_method":                          "This account’s second step is a passkey, which cannot be used here right now. Ask an administrator.",
 	"mfa.passkey_failed":                     "The passkey did not work. Choose “Start again” to try it again, or enter a code.",
 }
 
@@ -586,5 +587,6 @@ var french = messages{
 	"mfa.passkey_submit":                     "Utiliser une clé d’accès",
 	"mfa.or_code":                            "Ou saisissez un code de votre application d’authentification.",
 	"account.mfa_passkeys":                   "Votre clé d’accès est votre deuxième étape : une connexion par mot de passe la demande. Vous pouvez aussi ajouter une application d’authentification.",
+	"mfa.no_method":                          "La deuxième étape de ce compte est une clé d’accès, qui ne peut pas être utilisée ici pour le moment. Contactez un administrateur.",
 	"mfa.passkey_failed":                     "La clé d’accès n’a pas fonctionné. Choisissez « Recommencer » pour réessayer, ou saisissez un code.",
 }

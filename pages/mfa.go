@@ -39,6 +39,9 @@ type mfaView struct {
 	// has no authenticator app, so the code forms are not offered.
 	Options string
 	NoTOTP  bool
+	// Spent says a passkey was refused: its challenge is spent, and the
+	// page offers no other.
+	Spent bool
 
 	// Setting up an authenticator app: the QR code (a data:image/png URL
 	// that package totp made), the secret in groups of four to type by
@@ -144,7 +147,7 @@ func (h *Handler) signinMFA(w http.ResponseWriter, r *http.Request) {
 		case r.PostForm.Get("credential") != "":
 			// The passkey's challenge is spent: a passkey needs a new
 			// sign-in (the page's "Start again"), a code does not.
-			p.Error = p.L.T("mfa.passkey_failed")
+			p.Error, p.MFA.Spent = p.L.T("mfa.passkey_failed"), true
 		case p.MFA.Recovery:
 			p.Invalid = "recovery_code"
 		default:

@@ -142,7 +142,10 @@ func TestPasskeyPages(t *testing.T) {
 	f.Set("credential", `{"id":"x","type":"public-key"}`)
 	refusedStep := e.post(mc, "/auth/signin/mfa", f)
 	want(t, refusedStep, http.StatusUnauthorized)
-	has(t, refusedStep, "The passkey did not work.", `href="/auth/signin"`)
+	has(t, refusedStep, "The passkey did not work.", `href="/auth/signin"`, "Confirm it is you")
+	if strings.Contains(refusedStep.body, "cannot be used here") || strings.Contains(refusedStep.body, "authenticator app") {
+		t.Errorf("the refused passkey's page speaks of other ways\n%s", refusedStep.body)
+	}
 	if strings.Contains(refusedStep.body, "data-webauthn") {
 		t.Error("a refused passkey's spent challenge is offered again")
 	}
