@@ -113,7 +113,7 @@ func TestPasskeyPages(t *testing.T) {
 	start := e.post(pc, "/auth/signin/passkey", url.Values{"remember": {"1"}})
 	want(t, start, 200)
 	has(t, start, `data-webauthn="get"`, "Sign in with a passkey")
-	opts, f = ceremonyForm(t, start)
+	_, f = ceremonyForm(t, start)
 	if f.Get("challenge_id") == "" || f.Get("remember") != "1" {
 		t.Fatalf("hidden fields %v", f)
 	}
