@@ -101,8 +101,9 @@ func (h *Handler) signinMFAPage(w http.ResponseWriter, r *http.Request) {
 	h.seeOther(w, to)
 }
 
-// signinMFA finishes a sign-in with a code from the authenticator app or
-// a recovery code, with Service.LoginMFA as POST /v1/login/mfa does, then
+// signinMFA finishes a sign-in with a code from the authenticator app, a
+// recovery code or a passkey's credential (the "credential" field that
+// webauthn.js fills), with Service.LoginMFA as POST /v1/login/mfa does, then
 // as signin does (finishSignin). A wrong code shows the step again with
 // the JSON API's status; a token that ended (expired, spent, or five
 // wrong codes) goes back to the sign-in form, rd kept.
