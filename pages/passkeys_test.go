@@ -117,6 +117,8 @@ func TestPasskeyPages(t *testing.T) {
 	if f.Get("challenge_id") == "" || f.Get("remember") != "1" {
 		t.Fatalf("hidden fields %v", f)
 	}
+	want(t, e.post(pc, "/auth/signin/passkey", url.Values{}, "Sec-Fetch-Site", "cross-site"), 403)
+	want(t, e.post(pc, "/auth/signin/passkey/finish", f, "Sec-Fetch-Site", "cross-site"), 403)
 	garbled := url.Values{"challenge_id": {f.Get("challenge_id")}, "credential": {`{"id":"x"}`}}
 	wrong := e.post(pc, "/auth/signin/passkey/finish", garbled)
 	want(t, wrong, 401)
