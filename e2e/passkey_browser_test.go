@@ -85,6 +85,18 @@ func TestPasskeyPagesInChromium(t *testing.T) {
 	if w := eval[int](b, `document.documentElement.scrollWidth`); w > 320 {
 		t.Errorf("the ceremony's page is %d px wide at 320 px", w)
 	}
+	// The registration and the second step go through webauthn.js's
+	// fallback, for a browser without the JSON helpers; the passwordless
+	// sign-in uses Chromium's own.
+	withoutJSON := func() {
+		t.Helper()
+		b.do("removing the JSON helpers", chromedp.Evaluate[chromedp.Void](`delete PublicKeyCredential.parseCreationOptionsFromJSON;
+			delete PublicKeyCredential.parseRequestOptionsFromJSON; delete PublicKeyCredential.prototype.toJSON`))
+		if !eval[bool](b, `typeof PublicKeyCredential.parseRequestOptionsFromJSON === "undefined" && typeof PublicKeyCredential.prototype.toJSON === "undefined"`) {
+			t.Fatal("the JSON helpers are still there")
+		}
+	}
+	withoutJSON()
 	b.do("creating the passkey", chromedp.Click(chromedp.CSS("form[data-webauthn] button")))
 	b.waitFor("the passkey in the list", at("/auth/account", ` && document.querySelector(".notice") !== null && document.querySelector("main").innerText.includes("Chromium")`), stepTimeout)
 	b.screenshot("pages-passkey-account-320.png")
@@ -128,6 +140,7 @@ func TestPasskeyPagesInChromium(t *testing.T) {
 	if eval[bool](b, `document.querySelector("#code") !== null`) {
 		t.Error("the second step offers a code to a user without an authenticator app")
 	}
+	withoutJSON()
 	b.do("using the passkey", chromedp.Click(chromedp.CSS("form[data-webauthn] button")))
 	b.waitFor("the account page after the second step", at("/auth/account", ""), stepTimeout)
 	if n := aal(); n != 2 {
