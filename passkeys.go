@@ -304,9 +304,14 @@ type PasskeyLogin struct {
 
 // BeginPasskeyLogin starts a passwordless sign-in: any of the site's
 // discoverable passkeys, with user verification.
-func (s *Service) BeginPasskeyLogin(ctx context.Context) (PasskeyLogin, error) {
+func (s *Service) BeginPasskeyLogin(ctx context.Context, c Client) (PasskeyLogin, error) {
 	if s.pk == nil {
 		return PasskeyLogin{}, passkeysOff()
+	}
+	// Each begins a ceremony the store keeps for five minutes: an address
+	// may begin Limits.PasskeyBegins a minute.
+	if err := s.spend(ctx, "passkey-begin", c.IP, s.cfg.Limits.PasskeyBegins, time.Minute); err != nil {
+		return PasskeyLogin{}, err
 	}
 	options, state, err := s.pk.rp.BeginLogin(nil)
 	if err != nil {

@@ -59,7 +59,7 @@ func (e *mailEnv) addPasskey(t *testing.T, p gatehouse.Principal, a *passkeytest
 
 func (e *mailEnv) beginPasskeyLogin(t *testing.T) gatehouse.PasskeyLogin {
 	t.Helper()
-	b, err := e.svc.BeginPasskeyLogin(context.Background())
+	b, err := e.svc.BeginPasskeyLogin(context.Background(), client)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +357,7 @@ func TestPasskeysDisabledOnAnIP(t *testing.T) {
 	if e.svc.PasskeysEnabled() {
 		t.Fatal("passkeys on with an IP address as the issuer")
 	}
-	if _, err := e.svc.BeginPasskeyLogin(context.Background()); code(err) != gatehouse.CodePasskeysDisabled {
+	if _, err := e.svc.BeginPasskeyLogin(context.Background(), client); code(err) != gatehouse.CodePasskeysDisabled {
 		t.Errorf("BeginPasskeyLogin = %v, want passkeys_disabled", err)
 	}
 	// An explicit relying party id that does not fit the origins stops
@@ -415,5 +415,21 @@ func TestPasskeyChangesAfterARecentAAL2Login(t *testing.T) {
 	}
 	if err := e.svc.RemovePasskey(ctx, p, k.ID, "", client); code(err) != gatehouse.CodeInvalidCredentials {
 		t.Errorf("RemovePasskey at an older aal 2 = %v, want invalid_credentials", err)
+	}
+}
+
+func TestPasskeyBeginsAreThrottled(t *testing.T) {
+	ctx := context.Background()
+	e := newMailEnvLimits(t, nil, gatehouse.Limits{PasskeyBegins: 3})
+	for i := range 3 {
+		if _, err := e.svc.BeginPasskeyLogin(ctx, client); err != nil {
+			t.Fatalf("begin %d: %v", i+1, err)
+		}
+	}
+	if _, err := e.svc.BeginPasskeyLogin(ctx, client); code(err) != gatehouse.CodeTooManyAttempts {
+		t.Errorf("the 4th begin from one address in a minute = %v, want too_many_attempts", err)
+	}
+	if _, err := e.svc.BeginPasskeyLogin(ctx, gatehouse.Client{IP: "198.51.100.7"}); err != nil {
+		t.Errorf("a begin from another address = %v", err)
 	}
 }

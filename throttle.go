@@ -29,6 +29,9 @@ type Limits struct {
 	// account may be sent per hour by recovery or verification requests
 	// (default 3; further recovery requests are dropped unseen).
 	Recoveries, RecoveriesPerAccount int
+	// PasskeyBegins is how many passwordless sign-ins an address may
+	// begin per minute (default 60): each keeps a ceremony in the store.
+	PasskeyBegins int
 	// IPv6Prefix is the length of the network by which an IPv6 client is
 	// counted (default 64): one subscriber commonly holds a whole /64, so
 	// counting single addresses would give each of its 2^64 addresses a
@@ -46,6 +49,7 @@ func (l Limits) withDefaults() Limits {
 	l.Refreshes = orDefaultInt(l.Refreshes, 600)
 	l.Recoveries = orDefaultInt(l.Recoveries, 20)
 	l.RecoveriesPerAccount = orDefaultInt(l.RecoveriesPerAccount, 3)
+	l.PasskeyBegins = orDefaultInt(l.PasskeyBegins, 60)
 	l.IPv6Prefix = min(orDefaultInt(l.IPv6Prefix, 64), 128)
 	return l
 }

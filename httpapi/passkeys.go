@@ -150,7 +150,7 @@ func (s *Server) handleRemovePasskey() http.Handler {
 
 func (s *Server) handleBeginPasskeyLogin() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := s.svc.BeginPasskeyLogin(r.Context())
+		b, err := s.svc.BeginPasskeyLogin(r.Context(), s.clientOf(r))
 		if err != nil {
 			s.writeError(w, r, err)
 			return

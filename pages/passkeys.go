@@ -183,7 +183,7 @@ func (h *Handler) beginPasskeySignin(w http.ResponseWriter, r *http.Request) {
 	err := h.formAction(w, r, func() error {
 		p.Form.RD, p.Form.Remember = h.checkedRD(r.PostForm.Get("rd")), r.PostForm.Get("remember") != ""
 		var err error
-		start, err = h.svc.BeginPasskeyLogin(r.Context())
+		start, err = h.svc.BeginPasskeyLogin(r.Context(), h.cfg.API.Client(r))
 		return err
 	})
 	if err != nil {
