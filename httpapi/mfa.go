@@ -29,8 +29,30 @@ func ConfirmStatus(code gatehouse.Code) int {
 	return Status(code)
 }
 
-type passwordRequest struct {
-	Password string `json:"password"`
+// withPassword serves a change to the principal's factors that takes the
+// current password ({"password"}, which may be left out): do makes it,
+// and its body is answered with status (none for 204).
+func (s *Server) withPassword(status int, do func(r *http.Request, p gatehouse.Principal, pw string, c gatehouse.Client) (any, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Password string `json:"password"`
+		}
+		if err := decodeOptional(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		p, _ := gatehouse.FromContext(r.Context())
+		body, err := do(r, p, req.Password, s.clientOf(r))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if status == http.StatusNoContent {
+			w.WriteHeader(status)
+			return
+		}
+		encode(w, status, body)
+	})
 }
 
 type codesResponse struct {
@@ -67,19 +89,9 @@ func (s *Server) handleEnrollTOTP() http.Handler {
 		URI    string `json:"uri"`
 		QR     string `json:"qr"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req passwordRequest
-		if err := decodeOptional(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		p, _ := gatehouse.FromContext(r.Context())
-		key, err := s.svc.EnrollTOTP(r.Context(), p, req.Password, s.clientOf(r))
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		encode(w, http.StatusOK, response{Secret: key.Secret, URI: key.URI, QR: key.QR})
+	return s.withPassword(http.StatusOK, func(r *http.Request, p gatehouse.Principal, pw string, c gatehouse.Client) (any, error) {
+		key, err := s.svc.EnrollTOTP(r.Context(), p, pw, c)
+		return response{Secret: key.Secret, URI: key.URI, QR: key.QR}, err
 	})
 }
 
@@ -107,35 +119,15 @@ func (s *Server) handleConfirmTOTP() http.Handler {
 }
 
 func (s *Server) handleRemoveTOTP() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req passwordRequest
-		if err := decodeOptional(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		p, _ := gatehouse.FromContext(r.Context())
-		if err := s.svc.RemoveTOTP(r.Context(), p, req.Password, s.clientOf(r)); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+	return s.withPassword(http.StatusNoContent, func(r *http.Request, p gatehouse.Principal, pw string, c gatehouse.Client) (any, error) {
+		return nil, s.svc.RemoveTOTP(r.Context(), p, pw, c)
 	})
 }
 
 func (s *Server) handleRecoveryCodes() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req passwordRequest
-		if err := decodeOptional(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		p, _ := gatehouse.FromContext(r.Context())
-		codes, err := s.svc.RegenerateRecoveryCodes(r.Context(), p, req.Password, s.clientOf(r))
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		encode(w, http.StatusOK, codesResponse{RecoveryCodes: codes})
+	return s.withPassword(http.StatusOK, func(r *http.Request, p gatehouse.Principal, pw string, c gatehouse.Client) (any, error) {
+		codes, err := s.svc.RegenerateRecoveryCodes(r.Context(), p, pw, c)
+		return codesResponse{RecoveryCodes: codes}, err
 	})
 }
 

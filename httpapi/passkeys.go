@@ -50,19 +50,8 @@ func credentialRequired(c json.RawMessage) error {
 }
 
 func (s *Server) handleBeginPasskeyRegistration() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req passwordRequest
-		if err := decodeOptional(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		p, _ := gatehouse.FromContext(r.Context())
-		options, err := s.svc.BeginPasskeyRegistration(r.Context(), p, req.Password, s.clientOf(r))
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		encode(w, http.StatusOK, options)
+	return s.withPassword(http.StatusOK, func(r *http.Request, p gatehouse.Principal, pw string, c gatehouse.Client) (any, error) {
+		return s.svc.BeginPasskeyRegistration(r.Context(), p, pw, c)
 	})
 }
 
@@ -133,18 +122,8 @@ func (s *Server) handleRenamePasskey() http.Handler {
 }
 
 func (s *Server) handleRemovePasskey() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req passwordRequest
-		if err := decodeOptional(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		p, _ := gatehouse.FromContext(r.Context())
-		if err := s.svc.RemovePasskey(r.Context(), p, r.PathValue("id"), req.Password, s.clientOf(r)); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+	return s.withPassword(http.StatusNoContent, func(r *http.Request, p gatehouse.Principal, pw string, c gatehouse.Client) (any, error) {
+		return nil, s.svc.RemovePasskey(r.Context(), p, r.PathValue("id"), pw, c)
 	})
 }
 
