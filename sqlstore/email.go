@@ -23,10 +23,7 @@ func (s *Store) CreateEmailToken(ctx context.Context, t gatehouse.EmailToken, ma
 		if _, err := tx.Exec(ctx, putEmailToken, t.Hash, string(t.Kind), t.UserID, t.Email, unixNano(t.CreatedAt), unixNano(t.ExpiresAt)); err != nil {
 			return err
 		}
-		if err := queueMail(ctx, tx, mail); err != nil {
-			return err
-		}
-		return recordAudit(ctx, tx, ev)
+		return queueAndRecord(ctx, tx, mail, ev)
 	})
 }
 

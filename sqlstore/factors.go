@@ -69,10 +69,7 @@ func (s *Store) ConfirmTOTP(ctx context.Context, userID string, step int64, code
 		if err := replaceCodes(ctx, tx, userID, codes); err != nil {
 			return err
 		}
-		if err := queueMail(ctx, tx, mail); err != nil {
-			return err
-		}
-		return recordAudit(ctx, tx, ev)
+		return queueAndRecord(ctx, tx, mail, ev)
 	})
 }
 
@@ -105,24 +102,37 @@ func (s *Store) UseTOTPStep(ctx context.Context, userID string, step int64) erro
 // DeleteTOTP removes the user's TOTP (and, with codes, their recovery
 // codes), queues mail and records ev.
 func (s *Store) DeleteTOTP(ctx context.Context, userID string, codes bool, mail []gatehouse.QueuedMail, ev gatehouse.AuditEvent) error {
+	return s.removeFactor(ctx, "TOTP", userID, codes, mail, ev, deleteTOTP, userID)
+}
+
+// removeFactor runs remove (with args), which deletes one factor of the
+// user's, and, with codes, deletes their recovery codes, queues mail and
+// records ev, in one transaction; CodeNotFound (what) when remove deleted
+// nothing.
+func (s *Store) removeFactor(ctx context.Context, what, userID string, codes bool, mail []gatehouse.QueuedMail, ev gatehouse.AuditEvent, remove string, args ...any) error {
 	return s.inTx(ctx, func(tx Conn) error {
-		n, err := tx.Exec(ctx, deleteTOTP, userID)
+		n, err := tx.Exec(ctx, remove, args...)
 		if err != nil {
 			return err
 		}
 		if n == 0 {
-			return notFound("TOTP")
+			return notFound(what)
 		}
 		if codes {
 			if _, err := tx.Exec(ctx, deleteCodes, userID); err != nil {
 				return err
 			}
 		}
-		if err := queueMail(ctx, tx, mail); err != nil {
-			return err
-		}
-		return recordAudit(ctx, tx, ev)
+		return queueAndRecord(ctx, tx, mail, ev)
 	})
+}
+
+// queueAndRecord ends a write: its mail queued, its event recorded.
+func queueAndRecord(ctx context.Context, tx Conn, mail []gatehouse.QueuedMail, ev gatehouse.AuditEvent) error {
+	if err := queueMail(ctx, tx, mail); err != nil {
+		return err
+	}
+	return recordAudit(ctx, tx, ev)
 }
 
 // SetRecoveryCodes replaces the user's recovery codes and records ev.
@@ -145,10 +155,7 @@ func (s *Store) UseRecoveryCode(ctx context.Context, userID string, hash []byte,
 		if n == 0 {
 			return invalidCode()
 		}
-		if err := queueMail(ctx, tx, mail); err != nil {
-			return err
-		}
-		return recordAudit(ctx, tx, ev)
+		return queueAndRecord(ctx, tx, mail, ev)
 	})
 }
 

@@ -70,10 +70,7 @@ func (s *Store) AddPasskey(ctx context.Context, p gatehouse.Passkey, mail []gate
 		if n == 0 {
 			return gatehouse.Errorf(gatehouse.CodeInvalidCredential, "this passkey is registered already")
 		}
-		if err := queueMail(ctx, tx, mail); err != nil {
-			return err
-		}
-		return recordAudit(ctx, tx, ev)
+		return queueAndRecord(ctx, tx, mail, ev)
 	})
 }
 
@@ -100,24 +97,7 @@ func (s *Store) RenamePasskey(ctx context.Context, userID, id, name string) (gat
 // DeletePasskey removes the user's passkey (and, with codes, their
 // recovery codes), queues mail and records ev.
 func (s *Store) DeletePasskey(ctx context.Context, userID, id string, codes bool, mail []gatehouse.QueuedMail, ev gatehouse.AuditEvent) error {
-	return s.inTx(ctx, func(tx Conn) error {
-		n, err := tx.Exec(ctx, deletePasskey, id, userID)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return notFound("passkey")
-		}
-		if codes {
-			if _, err := tx.Exec(ctx, deleteCodes, userID); err != nil {
-				return err
-			}
-		}
-		if err := queueMail(ctx, tx, mail); err != nil {
-			return err
-		}
-		return recordAudit(ctx, tx, ev)
-	})
+	return s.removeFactor(ctx, "passkey", userID, codes, mail, ev, deletePasskey, id, userID)
 }
 
 // UsePasskey records a sign-in with a passkey, moving its counter forward.
