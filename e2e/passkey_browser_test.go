@@ -107,6 +107,17 @@ func TestPasskeyPagesInChromium(t *testing.T) {
 		t.Errorf("the password sign-in is at aal %d, want 1", n)
 	}
 
+	// Step up with it: the page a proxy sends an aal1 browser to raises
+	// this login and returns to rd.
+	b.do("opening the step-up page", chromedp.Navigate(origin+"/auth/step-up?rd=%2Fauth%2Faccount%3Fstepped%3D1"))
+	b.waitFor("the step-up page", at("/auth/step-up", ` && document.querySelector("form[data-webauthn=get]") !== null`), stepTimeout)
+	b.screenshot("pages-passkey-step-up-320.png")
+	b.do("stepping up with the passkey", chromedp.Click(chromedp.CSS("form[data-webauthn] button")))
+	b.waitFor("the account page after the step-up", at("/auth/account", ` && location.search === "?stepped=1"`), stepTimeout)
+	if n := aal(); n != 2 {
+		t.Errorf("the stepped-up login is at aal %d, want 2", n)
+	}
+
 	// Sign in with it alone: aal 2.
 	signOut()
 	b.do("choosing a passkey", chromedp.Click(chromedp.CSS(`button[formaction="/auth/signin/passkey"]`)))
