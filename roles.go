@@ -29,6 +29,9 @@ const (
 	PermAuditRead = "audit:read"
 	// PermRevocationsRead lets a service read the revocation feed.
 	PermRevocationsRead = "revocations:read"
+	// PermClientsAdmin lets a user add, list and remove OpenID Connect
+	// clients (apps).
+	PermClientsAdmin = "clients:admin"
 )
 
 // BuiltinRoles returns the roles every deployment starts with.
