@@ -501,4 +501,3 @@ func TestRemoveApp(t *testing.T) {
 		t.Errorf("client.removed events after refusals = %q, want one", got)
 	}
 }
-
