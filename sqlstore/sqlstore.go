@@ -59,7 +59,9 @@ type Engine interface {
 	// users.email.
 	EmailTaken(err error) bool
 	// RolesArg returns roles as the users.roles column takes them, and
-	// ScanRoles where a Scan of that column goes to set *roles.
+	// ScanRoles where a Scan of that column goes to set *roles. The other
+	// lists of strings (apps' URIs, consents' scopes) are stored alike and
+	// go through them too.
 	RolesArg(roles []string) (any, error)
 	ScanRoles(roles *[]string) any
 	// LockFeed runs in a transaction before it adds to the revocation
