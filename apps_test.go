@@ -1,8 +1,11 @@
 package gatehouse_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -500,4 +503,34 @@ func TestRemoveApp(t *testing.T) {
 	if got := e.auditDetails(t, gatehouse.EventClientRemoved); len(got) != 1 {
 		t.Errorf("client.removed events after refusals = %q, want one", got)
 	}
+}
+
+func ExampleService_AddApp() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "gatehouse-example")
+	defer os.RemoveAll(dir)
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "gatehouse.db"))
+	if err != nil {
+		panic(err)
+	}
+	defer st.Close()
+	svc, err := gatehouse.NewService(st, gatehouse.Config{})
+	if err != nil {
+		panic(err)
+	}
+	op := gatehouse.Client{IP: "cli"}
+
+	// A confidential app gets a secret, shown this once.
+	app, secret, err := svc.AddApp(ctx, gatehouse.AppSpec{Name: "Grafana", RedirectURIs: []string{"https://grafana.example.com/login/generic_oauth"}}, op)
+	fmt.Println(len(secret), err)
+	_, err = svc.AuthenticateApp(ctx, app.ID, secret)
+	fmt.Println(err)
+
+	// Redirect URIs must be https, or http on a loopback host.
+	_, _, err = svc.AddApp(ctx, gatehouse.AppSpec{Name: "Old", RedirectURIs: []string{"http://old.example.com/cb"}}, op)
+	fmt.Println(gatehouse.ErrorCode(err))
+	// Output:
+	// 43 <nil>
+	// <nil>
+	// invalid_request
 }
