@@ -10,6 +10,8 @@ type Mode string
 const (
 	ModeSession Mode = "session"
 	ModeToken   Mode = "token"
+	// ModeOIDC is a login an OpenID Connect app holds (its AppID).
+	ModeOIDC Mode = "oidc"
 )
 
 // Login is one sign-in, whichever mode it used: the record a session list
@@ -18,6 +20,8 @@ type Login struct {
 	ID     string
 	UserID string
 	Mode   Mode
+	// AppID is the app (client id) of an oidc login; empty otherwise.
+	AppID string
 	// SecretHash is the SHA-256 of the cookie secret (session mode only).
 	SecretHash []byte
 	Device     string
