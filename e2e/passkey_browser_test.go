@@ -176,10 +176,10 @@ func TestPasskeyPagesInChromium(t *testing.T) {
 	bobCred := passkeytest.New(t).Create(t, begin.raw, passkeytest.Ceremony{Flags: passkeytest.FlagUP | passkeytest.FlagUV, Origin: origin})
 	s.want(s.call(bobAPI, "POST", "/v1/passkeys/register/finish", map[string]any{"credential": json.RawMessage(bobCred)}), 201, "")
 	ctx, cancel = context.WithTimeout(b.ctx, stepTimeout)
-	adas, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: auth.AuthenticatorID})
+	adas, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams(auth))
 	var other webauthn.AddVirtualAuthenticatorResult
 	if err == nil && len(adas.Credentials) == 1 {
-		_, err = chromedp.Call(ctx, webauthn.RemoveVirtualAuthenticator, webauthn.RemoveVirtualAuthenticatorParams{AuthenticatorID: auth.AuthenticatorID})
+		_, err = chromedp.Call(ctx, webauthn.RemoveVirtualAuthenticator, webauthn.RemoveVirtualAuthenticatorParams(auth))
 	}
 	if err == nil {
 		other, err = chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &webauthn.VirtualAuthenticatorOptions{
