@@ -151,6 +151,7 @@ type Store interface {
 	FactorStore
 	PasskeyStore
 	CeremonyStore
+	AuthRequestStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 }
