@@ -52,6 +52,14 @@ const (
 	EventLoginSteppedUp        = "login.stepped_up"
 	EventEmailSent             = "email.sent"
 	EventEmailFailed           = "email.failed"
+	// EventClientCreated and EventClientRemoved record an administrator
+	// adding or removing an OpenID Connect client (an App).
+	EventClientCreated = "client.created"
+	EventClientRemoved = "client.removed"
+	// EventConsentGranted and EventConsentRevoked record a user's consent
+	// to an app given or taken back.
+	EventConsentGranted = "consent.granted"
+	EventConsentRevoked = "consent.revoked"
 )
 
 // eventTypes lists the event types above, in the order of their list.
@@ -62,6 +70,7 @@ var eventTypes = []string{
 	EventRecoveryRequested, EventPasswordReset, EventVerificationRequested, EventEmailVerified,
 	EventEmailChangeRequested, EventEmailChanged, EventEmailSent, EventEmailFailed,
 	EventMFAEnrolled, EventMFARemoved, EventMFAFailed, EventRecoveryCodeUsed, EventLoginSteppedUp,
+	EventClientCreated, EventClientRemoved, EventConsentGranted, EventConsentRevoked,
 }
 
 // EventTypes returns the audit event types the server records.

@@ -364,9 +364,9 @@ func (s *Service) codeReused(ctx context.Context, r AuthRequest, c Client) error
 // AppLogin is an app's login and what it may be told: the result of a
 // code exchange or a refresh.
 type AppLogin struct {
-	User   User
-	Login  Login
-	Grant  AppGrant
+	User  User
+	Login Login
+	Grant AppGrant
 	// RefreshToken is the new refresh token (with offline_access), shown
 	// this once; "" otherwise.
 	RefreshToken string

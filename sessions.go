@@ -174,11 +174,17 @@ func (s *Service) revoke(ctx context.Context, r Revocation, ev AuditEvent) ([]st
 	if err != nil {
 		return nil, err
 	}
+	s.revoked(ctx, r.At, ids)
+	return ids, nil
+}
+
+// revoked does what follows a store's revocation of the logins ids at at,
+// if any: this server forgets them at once, and the others are rung.
+func (s *Service) revoked(ctx context.Context, at time.Time, ids []string) {
 	if len(ids) > 0 {
-		s.forget(r.At, ids...)
+		s.forget(at, ids...)
 		s.ring(ctx)
 	}
-	return ids, nil
 }
 
 // ring tells the other servers that this one changed the store. It does

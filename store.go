@@ -137,6 +137,41 @@ type RevocationFeed interface {
 	RevocationsAfter(ctx context.Context, after int64, since time.Time, limit int) ([]RevocationEvent, error)
 }
 
+// AppStore keeps OpenID Connect apps (clients). Every write records its
+// audit event in the same transaction.
+type AppStore interface {
+	// CreateApp inserts a and records ev.
+	CreateApp(ctx context.Context, a App, ev AuditEvent) error
+	// AppByID returns one app or CodeNotFound.
+	AppByID(ctx context.Context, id string) (App, error)
+	// ListApps returns every app, oldest first (then by id).
+	ListApps(ctx context.Context) ([]App, error)
+	// DeleteApp removes the app and the consents given to it, revokes
+	// every login of the app (adding each to the revocation feed with
+	// ReasonRevoked at ev.At) and records ev, in one transaction. It
+	// returns the revoked login ids, or CodeNotFound, changing nothing,
+	// when there is no such app.
+	DeleteApp(ctx context.Context, id string, ev AuditEvent) ([]string, error)
+}
+
+// ConsentStore keeps the consents users give apps: at most one per user
+// and app. A consent goes with its user and with its app.
+type ConsentStore interface {
+	// PutConsent inserts c, replacing the user's consent to that app if
+	// any, and records ev.
+	PutConsent(ctx context.Context, c Consent, ev AuditEvent) error
+	// ConsentOf returns the user's consent to the app or CodeNotFound.
+	ConsentOf(ctx context.Context, userID, appID string) (Consent, error)
+	// ListConsents returns the user's consents, most recent first.
+	ListConsents(ctx context.Context, userID string) ([]Consent, error)
+	// DeleteConsent removes the user's consent to the app, revokes the
+	// user's logins of that app (adding each to the revocation feed with
+	// ReasonRevoked at ev.At) and records ev, in one transaction. It
+	// returns the revoked login ids, or CodeNotFound, changing nothing,
+	// when there is no such consent.
+	DeleteConsent(ctx context.Context, userID, appID string, ev AuditEvent) ([]string, error)
+}
+
 // Store is everything the Service needs from storage.
 type Store interface {
 	UserStore
@@ -151,6 +186,8 @@ type Store interface {
 	FactorStore
 	PasskeyStore
 	CeremonyStore
+	AppStore
+	ConsentStore
 	AuthRequestStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error

@@ -96,12 +96,12 @@ func TestMigrate(t *testing.T) {
 	}
 	db := rawDB(t, url)
 	checkSchemaVersion(t, db)
-	for _, table := range []string{"users", "logins", "revocations", "audit_events", "refresh_tokens", "signing_keys"} {
+	for _, table := range []string{"users", "logins", "revocations", "audit_events", "refresh_tokens", "signing_keys", "apps", "consents"} {
 		if n := count(t, db, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1`, table); n != 1 {
 			t.Errorf("table %s: count %d, want 1", table, n)
 		}
 	}
-	for _, index := range []string{"refresh_tokens_login_id", "revocations_at", "logins_user_id", "audit_events_user_id"} {
+	for _, index := range []string{"refresh_tokens_login_id", "revocations_at", "logins_user_id", "audit_events_user_id", "logins_app_id", "consents_app_id"} {
 		if n := count(t, db, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1`, index); n != 1 {
 			t.Errorf("index %s: count %d, want 1", index, n)
 		}

@@ -89,13 +89,14 @@ func TestMigrate(t *testing.T) {
 	if got, want := count(t, db, `SELECT MAX(version_id) FROM goose_db_version`), storetest.LastMigration(t); got != want {
 		t.Errorf("schema version = %d, want %d", got, want)
 	}
-	for _, table := range []string{"users", "logins", "revocations", "audit_events", "refresh_tokens", "signing_keys"} {
+	for _, table := range []string{"users", "logins", "revocations", "audit_events", "refresh_tokens", "signing_keys", "apps", "consents"} {
 		// STRICT, so a value of the wrong type is refused, not converted.
 		if n := count(t, db, `SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name = ? AND strict`, table); n != 1 {
 			t.Errorf("STRICT table %s: count %d, want 1", table, n)
 		}
 	}
-	for _, index := range []string{"refresh_tokens_login_id", "revocations_at"} {
+	for _, index := range []string{"refresh_tokens_login_id", "revocations_at", "logins_user_id", "logins_expires_at",
+		"logins_idle_expires_at", "logins_app_id", "consents_app_id"} {
 		if n := count(t, db, `SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?`, index); n != 1 {
 			t.Errorf("index %s: count %d, want 1", index, n)
 		}
@@ -262,6 +263,60 @@ func TestMigrateFromVersion1(t *testing.T) {
 	if ok, err := s.RotateRefreshToken(ctx, rt.Hash, next, storetest.Event(gatehouse.EventTokenRefreshed, l.UserID)); err != nil || ok {
 		t.Errorf("RotateRefreshToken = %t, %v; want false, nil", ok, err)
 	}
+}
+
+// TestMigrateFromVersion6 opens a database with logins and refresh tokens
+// in the schema of version 6: 00007 rebuilds logins (to allow mode oidc),
+// and every login and refresh token is kept, with the foreign key between
+// them.
+func TestMigrateFromVersion6(t *testing.T) {
+	ctx := t.Context()
+	path := newPath(t)
+	db := rawDB(t, path)
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, os.DirFS("migrations"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 6); err != nil {
+		t.Fatalf("migrating to version 6: %v", err)
+	}
+	for _, q := range []string{
+		`INSERT INTO users (id, email, password_hash, created_at) VALUES ('user-alice', 'alice@example.com', 'hash', 1)`,
+		`INSERT INTO logins (id, user_id, mode, secret_hash, created_at, expires_at, aal, amr) VALUES ('login-1', 'user-alice', 'session', x'01', 1, 9000000000000000000, 2, 'pwd otp mfa')`,
+		`INSERT INTO logins (id, user_id, mode, created_at, expires_at) VALUES ('login-2', 'user-alice', 'token', 1, 9000000000000000000)`,
+		`INSERT INTO refresh_tokens (hash, login_id, created_at, expires_at) VALUES (x'02', 'login-2', 1, 9000000000000000000)`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := open(t, path)
+	l, _, err := s.SessionBySecretHash(ctx, []byte{1})
+	if err != nil || l.ID != "login-1" || l.AAL != 2 || len(l.AMR) != 3 || l.AppID != "" {
+		t.Errorf("SessionBySecretHash after migrating = %+v, %v; want login-1 at aal2", l, err)
+	}
+	_, tl, _, err := s.RefreshToken(ctx, []byte{2})
+	if err != nil || tl.ID != "login-2" || tl.Mode != gatehouse.ModeToken {
+		t.Errorf("RefreshToken after migrating = %+v, %v; want login-2's", tl, err)
+	}
+	// The refresh token still goes with its login.
+	r := gatehouse.Revocation{UserID: "user-alice", LoginID: "login-2", Reason: gatehouse.ReasonLogout, At: storetest.T0}
+	if _, err := s.RevokeLogins(ctx, r, storetest.Event(gatehouse.EventLogout, "user-alice")); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, rawDB(t, path), `SELECT count(*) FROM refresh_tokens`); n != 0 {
+		t.Errorf("refresh tokens after revoking their login = %d, want 0", n)
+	}
+	if n := count(t, rawDB(t, path), `SELECT count(*) FROM pragma_foreign_key_check`); n != 0 {
+		t.Errorf("foreign key violations = %d, want 0", n)
+	}
+	// And an app's login can be stored.
+	storetest.CreateApp(t, s, storetest.App("app-a"))
+	storetest.CreateLogin(t, s, storetest.OIDCLogin("login-3", "user-alice", "app-a", storetest.T0))
 }
 
 // BenchmarkSessionBySecretHashFloor is the floor of

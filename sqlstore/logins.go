@@ -12,10 +12,14 @@ import (
 const loginColumns = `id, user_id, mode, secret_hash, device, ip, user_agent, remember,
 	created_at, last_seen_at, expires_at, idle_expires_at, aal, amr`
 
+// readLoginColumns are the columns scanLogin reads: app_id is NULL but
+// for oidc logins, and a Login's AppID is "" then.
+const readLoginColumns = loginColumns + `, COALESCE(app_id, '')`
+
 const (
-	insertLogin = `INSERT INTO logins (` + loginColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
-	loginByID   = `SELECT ` + loginColumns + ` FROM logins WHERE id = $1`
-	listLogins  = `SELECT ` + loginColumns + ` FROM logins
+	insertLogin = `INSERT INTO logins (` + loginColumns + `, app_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
+	loginByID   = `SELECT ` + readLoginColumns + ` FROM logins WHERE id = $1`
+	listLogins  = `SELECT ` + readLoginColumns + ` FROM logins
 		WHERE user_id = $1 AND expires_at > $2 AND (idle_expires_at = 0 OR idle_expires_at > $2)
 		ORDER BY created_at DESC, id DESC`
 	touchLogin = `UPDATE logins SET last_seen_at = $1, idle_expires_at = $2 WHERE id = $3`
@@ -63,10 +67,14 @@ func insertLoginIn(ctx context.Context, tx Conn, l gatehouse.Login) error {
 	if len(l.SecretHash) > 0 {
 		hash = l.SecretHash
 	}
+	var app any // NULL but for an oidc login
+	if l.AppID != "" {
+		app = l.AppID
+	}
 	_, err := tx.Exec(ctx, insertLogin,
 		l.ID, l.UserID, string(l.Mode), hash, l.Device, l.IP, l.UserAgent, l.Remember,
 		unixNano(l.CreatedAt), unixNano(l.LastSeenAt), unixNano(l.ExpiresAt), unixNano(l.IdleExpiresAt),
-		aalOf(l), gatehouse.AMRString(amrOf(l)))
+		aalOf(l), gatehouse.AMRString(amrOf(l)), app)
 	return err
 }
 
@@ -202,7 +210,7 @@ func scanLogin(row Row) (gatehouse.Login, error) {
 	var mode, amr string
 	var created, seen, expires, idle int64
 	if err := row.Scan(&l.ID, &l.UserID, &mode, &l.SecretHash, &l.Device, &l.IP, &l.UserAgent, &l.Remember,
-		&created, &seen, &expires, &idle, &l.AAL, &amr); err != nil {
+		&created, &seen, &expires, &idle, &l.AAL, &amr, &l.AppID); err != nil {
 		return gatehouse.Login{}, err
 	}
 	l.Mode, l.AMR = gatehouse.Mode(mode), gatehouse.ParseAMR(amr)

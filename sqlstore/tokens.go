@@ -21,7 +21,7 @@ const (
 // key cascades), and the join would not find it anyway.
 const refreshTokenQuery = `SELECT rt.login_id, rt.created_at, rt.expires_at, rt.used_at,
 	l.user_id, l.mode, l.secret_hash, l.device, l.ip, l.user_agent, l.remember,
-	l.created_at, l.last_seen_at, l.expires_at, l.idle_expires_at, l.aal, l.amr,
+	l.created_at, l.last_seen_at, l.expires_at, l.idle_expires_at, l.aal, l.amr, COALESCE(l.app_id, ''),
 	u.email, u.password_hash, u.roles, u.disabled, u.email_verified, u.created_at
 FROM refresh_tokens rt
 JOIN logins l ON l.id = rt.login_id
@@ -33,12 +33,13 @@ WHERE rt.hash = $1`
 var errAlreadyUsed = errors.New("refresh token already used or gone")
 
 // CreateTokenLogin inserts a token login with its first refresh token and
-// records ev, in one transaction. l must be a token login and rt must be
+// records ev, in one transaction. l must be a token or oidc login (an
+// app's login holds refresh tokens as a token login does) and rt must be
 // its token: a refresh token given for another login would let its bearer
 // into that login, so the mismatch is refused (CodeUnavailable, as for any
 // failure that is not a domain condition) rather than stored.
 func (s *Store) CreateTokenLogin(ctx context.Context, l gatehouse.Login, rt gatehouse.RefreshToken, ev gatehouse.AuditEvent) error {
-	if l.Mode != gatehouse.ModeToken {
+	if l.Mode != gatehouse.ModeToken && l.Mode != gatehouse.ModeOIDC {
 		return gatehouse.Unavailable(fmt.Errorf("CreateTokenLogin of a login in mode %q", l.Mode))
 	}
 	if rt.LoginID != l.ID {
@@ -76,7 +77,7 @@ func (s *Store) RefreshToken(ctx context.Context, hash []byte) (gatehouse.Refres
 	err := s.e.Read().QueryRow(ctx, refreshTokenQuery, hash).Scan(
 		&rt.LoginID, &rtCreated, &rtExpires, &rtUsed,
 		&l.UserID, &mode, &l.SecretHash, &l.Device, &l.IP, &l.UserAgent, &l.Remember,
-		&created, &seen, &expires, &idle, &l.AAL, &amr,
+		&created, &seen, &expires, &idle, &l.AAL, &amr, &l.AppID,
 		&u.Email, &u.PasswordHash, s.e.ScanRoles(&u.Roles), &u.Disabled, &u.EmailVerified, &userCreated)
 	if err != nil {
 		return gatehouse.RefreshToken{}, gatehouse.Login{}, gatehouse.User{}, s.failOrNotFound(err, "refresh token")

@@ -38,6 +38,7 @@ func RunDB(t *testing.T, newDB func(t *testing.T) DB) {
 		{"RotateAcrossStores", testRotateAcrossStores},
 		{"RefreshTokensGoWithTheirLogin", testRefreshTokensGoWithTheirLogin},
 		{"DeleteUser", testDeleteUser},
+		{"DeleteUserConsents", testDeleteUserConsents},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, newDB(t)) })

@@ -62,6 +62,11 @@ func Run(t *testing.T, open func(t *testing.T) gatehouse.Store) {
 		{"PasskeysCascade", testPasskeysCascade},
 		{"WebAuthnChallenges", testWebAuthnChallenges},
 		{"PasskeysConcurrently", testPasskeysConcurrently},
+		{"Apps", testApps},
+		{"OIDCLogins", testOIDCLogins},
+		{"DeleteApp", testDeleteApp},
+		{"Consents", testConsents},
+		{"DeleteConsent", testDeleteConsent},
 		{"AuthRequests", testAuthRequests},
 		{"ExchangeAuthCode", testExchangeAuthCode},
 		{"ExchangeAuthCodeConcurrently", testExchangeAuthCodeConcurrently},
@@ -174,7 +179,7 @@ func checkUser(t *testing.T, call string, got, want gatehouse.User) {
 
 func checkLogin(t *testing.T, call string, got, want gatehouse.Login) {
 	t.Helper()
-	same := got.ID == want.ID && got.UserID == want.UserID && got.Mode == want.Mode &&
+	same := got.ID == want.ID && got.UserID == want.UserID && got.Mode == want.Mode && got.AppID == want.AppID &&
 		bytes.Equal(got.SecretHash, want.SecretHash) && got.Device == want.Device &&
 		got.IP == want.IP && got.UserAgent == want.UserAgent && got.Remember == want.Remember &&
 		got.CreatedAt.Equal(want.CreatedAt) && got.LastSeenAt.Equal(want.LastSeenAt) &&
