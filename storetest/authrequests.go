@@ -119,6 +119,7 @@ func testAuthRequests(t *testing.T, s gatehouse.Store) {
 func testExchangeAuthCode(t *testing.T, s gatehouse.Store) {
 	ctx := t.Context()
 	CreateUser(t, s, User("user-alice"))
+	CreateApp(t, s, App("app-1"))
 	r := completedAuthRequest(t, s, "req-1")
 	l := AppLogin("login-app", "user-alice", T0.Add(time.Second))
 	rt := RefreshToken("app", l.ID, l.CreatedAt)
@@ -195,6 +196,7 @@ func testExchangeAuthCode(t *testing.T, s gatehouse.Store) {
 
 func testExchangeAuthCodeConcurrently(t *testing.T, s gatehouse.Store) {
 	CreateUser(t, s, User("user-alice"))
+	CreateApp(t, s, App("app-1"))
 	r := completedAuthRequest(t, s, "req-1")
 	const n = 8
 	var wins atomic.Int32
