@@ -105,6 +105,10 @@ func New(svc *gatehouse.Service, cfg Config, log *slog.Logger) (*Handler, error)
 		op.WithCustomRevocationEndpoint(op.NewEndpoint(RevokePath)),
 		op.WithCustomEndSessionEndpoint(op.NewEndpoint(LogoutPath)),
 		op.WithCustomKeysEndpoint(op.NewEndpoint(JWKSPath)),
+		// The library's verifiers of access tokens (userinfo, revocation)
+		// and of id_token_hint know only RS256 unless told.
+		op.WithAccessTokenVerifierOpts(op.WithSupportedAccessTokenSigningAlgorithms(tc.Alg)),
+		op.WithIDTokenHintVerifierOpts(op.WithSupportedIDTokenHintSigningAlgorithms(tc.Alg)),
 		// Tokens are sent with client credentials or bearer tokens, never
 		// cookies: any origin may call, without credentials.
 		op.WithCORSOptions(&cors.Options{
