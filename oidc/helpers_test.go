@@ -324,3 +324,5 @@ func s256(verifier string) string {
 	h := sha256.Sum256([]byte(verifier))
 	return base64.RawURLEncoding.EncodeToString(h[:])
 }
+
+func gooidcNonce(n string) oauth2.AuthCodeOption { return gooidc.Nonce(n) }
