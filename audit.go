@@ -71,6 +71,7 @@ var eventTypes = []string{
 	EventEmailChangeRequested, EventEmailChanged, EventEmailSent, EventEmailFailed,
 	EventMFAEnrolled, EventMFARemoved, EventMFAFailed, EventRecoveryCodeUsed, EventLoginSteppedUp,
 	EventClientCreated, EventClientRemoved, EventConsentGranted, EventConsentRevoked,
+	EventCodeReused,
 }
 
 // EventTypes returns the audit event types the server records.
