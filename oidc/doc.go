@@ -3,7 +3,9 @@
 // users in with Gatehouse through the authorization code flow.
 //
 // The protocol is not written here: it is the op package of
-// github.com/zitadel/oidc/v3, which is OpenID Certified. This package
+// github.com/zitadel/oidc/v3, the provider library ZITADEL is built on.
+// The library is OpenID Certified as a relying party and lists
+// certifying its provider as a goal (see docs/design.md). This package
 // gives it its Storage, implemented over the root Service only (it
 // imports the root, token and httpapi, never a store), so that every rule
 // stays in the Service: an app's sign-in is a Gatehouse login of mode
