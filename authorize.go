@@ -276,6 +276,22 @@ func (s *Service) ContinueAuthRequest(ctx context.Context, id string, p *Princip
 	return r, InteractionNone, nil
 }
 
+// CompletedAuthRequest returns the request id once the browser whose
+// login is p completed it, so that its code is only ever issued to that
+// browser: someone who learnt the request's id (it appears in the
+// browser's URLs) cannot collect the code. Any other case, p nil
+// included, is CodeNotFound.
+func (s *Service) CompletedAuthRequest(ctx context.Context, id string, p *Principal) (AuthRequest, error) {
+	r, err := s.AuthRequest(ctx, id)
+	if err != nil {
+		return AuthRequest{}, err
+	}
+	if p == nil || !r.Done() || subtle.ConstantTimeCompare([]byte(r.UserID), []byte(p.User.ID)) != 1 {
+		return AuthRequest{}, Errorf(CodeNotFound, "no such authorization request for this browser")
+	}
+	return r, nil
+}
+
 // consentedSince reports whether the user's remembered consent to the app
 // covers the request's scopes; with fresh, only a consent given after the
 // request began counts (prompt=consent).

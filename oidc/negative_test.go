@@ -342,6 +342,23 @@ func TestRefusals(t *testing.T) {
 				t.Error("userinfo answers an access token of a removed app")
 			}
 		}},
+		{"the code only to the browser that completed the request", func(t *testing.T, f *fixture) {
+			a := newAuthorization()
+			r := f.get(f.browser, f.rp.conf.AuthCodeURL(a.state, a.opts...))
+			r = f.get(f.browser, r.location()) // continue: completes the request
+			if !strings.Contains(r.location(), "/oauth2/authorize/callback?id=") {
+				t.Fatalf("continue: %d %q, want the callback", r.status, r.location())
+			}
+			// Another browser (signed in as someone else, or not at all)
+			// that learnt the id gets no code.
+			f.register("eve@example.com")
+			eve := f.env.browser()
+			f.signIn(eve, "eve@example.com", "/auth/account")
+			for _, c := range []*http.Client{f.env.browser(), eve} {
+				page(t, f.get(c, r.location()))
+			}
+			f.code(f.get(f.browser, r.location()), a.state)
+		}},
 		{"userinfo without or with a bad token", func(t *testing.T, f *fixture) {
 			for _, h := range []string{"", "Bearer nope", "Bearer " + strings.Repeat("a.", 3)} {
 				req, _ := http.NewRequest("GET", f.issuer+"/oauth2/userinfo", nil)

@@ -141,7 +141,7 @@ func New(svc *gatehouse.Service, cfg Config, log *slog.Logger) (*Handler, error)
 	mux := http.NewServeMux()
 	mux.Handle("GET "+DiscoveryPath, h.serveDiscovery())
 	mux.Handle(AuthorizePath, lim(h.withClient(h.iss(h.provider))))
-	mux.Handle(AuthorizePath+"/callback", lim(h.withClient(h.iss(h.provider))))
+	mux.Handle(AuthorizePath+"/callback", lim(h.withClient(h.iss(h.sameBrowser(h.provider)))))
 	mux.Handle("GET "+ContinuePath, h.withClient(h.iss(h.continueHandler())))
 	mux.Handle("POST "+TokenPath, lim(h.withClient(h.tokenRequest(h.provider))))
 	mux.Handle(UserinfoPath, lim(h.withClient(h.provider)))
@@ -235,13 +235,47 @@ func (h *Handler) tokenRequest(next http.Handler) http.Handler {
 // context of a logout request.
 func (h *Handler) withBrowser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b := &browser{clear: func() { h.cookie.Clear(w) }}
-		if secret := h.cookie.Secret(r); secret != "" {
-			if p, err := h.svc.AuthenticateSession(r.Context(), secret); err == nil {
-				b.p = &p
-			}
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, "the request cannot be read", http.StatusBadRequest)
+			return
 		}
+		b := &browser{clear: func() { h.cookie.Clear(w) }}
+		b.p, _ = h.session(r) // a store failure: the browser's session is left as it is
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), browserKey, b)))
+	})
+}
+
+// session returns the browser's Gatehouse login, nil when it has none;
+// an error only when the store cannot answer.
+func (h *Handler) session(r *http.Request) (*gatehouse.Principal, error) {
+	secret := h.cookie.Secret(r)
+	if secret == "" {
+		return nil, nil
+	}
+	p, err := h.svc.AuthenticateSession(r.Context(), secret)
+	switch gatehouse.ErrorCode(err) {
+	case "":
+		return &p, nil
+	case gatehouse.CodeUnauthenticated:
+		return nil, nil
+	default:
+		return nil, err
+	}
+}
+
+// sameBrowser lets only the browser that completed a request reach the
+// callback that issues its code (Service.CompletedAuthRequest).
+func (h *Handler) sameBrowser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := h.session(r)
+		if err == nil {
+			_, err = h.svc.CompletedAuthRequest(r.Context(), r.URL.Query().Get("id"), p)
+		}
+		if err != nil {
+			h.page(w, err)
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -317,17 +351,10 @@ func (h *Handler) continueHandler() http.Handler {
 			toApp(oidc.ErrAccessDenied().WithDescription("the user did not consent"))
 			return
 		}
-		var p *gatehouse.Principal
-		if secret := h.cookie.Secret(r); secret != "" {
-			pr, err := h.svc.AuthenticateSession(ctx, secret)
-			switch gatehouse.ErrorCode(err) {
-			case "":
-				p = &pr
-			case gatehouse.CodeUnauthenticated:
-			default:
-				h.page(w, err)
-				return
-			}
+		p, err := h.session(r)
+		if err != nil {
+			h.page(w, err)
+			return
 		}
 		none := slices.Contains(a.oa.Prompt, oidc.PromptNone)
 		pr := gatehouse.Prompt{
