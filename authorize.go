@@ -133,17 +133,30 @@ type NewAuthRequest struct {
 	// CodeChallengeMethod is the PKCE method: "S256", "plain", or "" when
 	// the app sent no code challenge.
 	CodeChallengeMethod string
-	// Request is kept as it is (see AuthRequest.Request).
+	// Request is kept as it is (see AuthRequest.Request), up to
+	// MaxAuthRequestBytes.
 	Request []byte
 }
+
+// MaxAuthRequestBytes bounds an authorization request as kept: its
+// state, nonce and other parameters together.
+const MaxAuthRequestBytes = 8 << 10
 
 // StartAuthRequest checks an authorization request and keeps it for
 // AuthRequestTTL. The app must exist (CodeInvalidClient) and have
 // registered the redirect URI exactly (CodeInvalidRequest: no leniency of
 // case, trailing slash, port or query); the scopes must be among
 // AppScopes and include openid (CodeInvalidScope); PKCE, when sent, must
-// be S256, and a public app must send it (CodeInvalidRequest).
-func (s *Service) StartAuthRequest(ctx context.Context, nr NewAuthRequest) (AuthRequest, error) {
+// be S256, and a public app must send it (CodeInvalidRequest). An address
+// may begin Limits.AuthRequests a minute (CodeTooManyAttempts), since each
+// is kept in the store; one over MaxAuthRequestBytes is CodeInvalidRequest.
+func (s *Service) StartAuthRequest(ctx context.Context, nr NewAuthRequest, c Client) (AuthRequest, error) {
+	if err := s.spend(ctx, "authorize", c.IP, s.cfg.Limits.AuthRequests, time.Minute); err != nil {
+		return AuthRequest{}, err
+	}
+	if len(nr.Request) > MaxAuthRequestBytes {
+		return AuthRequest{}, Errorf(CodeInvalidRequest, "the authorization request is too large")
+	}
 	app, err := s.App(ctx, nr.AppID)
 	if ErrorCode(err) == CodeNotFound {
 		return AuthRequest{}, Errorf(CodeInvalidClient, "unknown client")

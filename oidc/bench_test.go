@@ -27,7 +27,7 @@ func newCodes(b *testing.B, e *env, app gatehouse.App, p gatehouse.Principal) fu
 		r, err := e.svc.StartAuthRequest(ctx, gatehouse.NewAuthRequest{
 			AppID: app.ID, RedirectURI: callback, Scopes: []string{"openid", "email", "profile", "offline_access"},
 			CodeChallengeMethod: "S256", Request: []byte(raw),
-		})
+		}, gatehouse.Client{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -50,7 +50,7 @@ func newCodes(b *testing.B, e *env, app gatehouse.App, p gatehouse.Principal) fu
 // transaction on SQLite, and an access token and an ID token signed.
 // BenchmarkEd25519Sign beside it is the floor of one signature.
 func BenchmarkTokenCodeGrant(b *testing.B) {
-	e := newEnv(b)
+	e := newEnv(b, func(c *gatehouse.Config) { c.Limits.AuthRequests = 1 << 30 })
 	e.register("ada@example.com")
 	app, secret := e.app(gatehouse.AppSpec{Trusted: true})
 	res, err := e.svc.Login(context.Background(), gatehouse.LoginRequest{Email: "ada@example.com", Password: pw, Mode: gatehouse.ModeSession})

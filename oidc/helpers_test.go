@@ -51,7 +51,8 @@ type env struct {
 	issuer string
 }
 
-func newEnv(t testing.TB) *env {
+// newEnv starts it; opts change the Service's configuration.
+func newEnv(t testing.TB, opts ...func(*gatehouse.Config)) *env {
 	t.Helper()
 	e := &env{t: t}
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "gatehouse.db"))
@@ -66,12 +67,16 @@ func newEnv(t testing.TB) *env {
 	t.Cleanup(srv.Close)
 	e.srv, e.issuer = srv, srv.URL
 
-	svc, err := gatehouse.NewService(st, gatehouse.Config{
+	cfg := gatehouse.Config{
 		Hasher: password.NewHasher(fastParams, 0, 0),
 		Now:    func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) },
 		Tokens: &gatehouse.TokenConfig{Issuer: srv.URL, Secret: []byte("0123456789abcdef0123456789abcdef")},
 		Secret: []byte("0123456789abcdef0123456789abcdef"), PublicURL: srv.URL,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	svc, err := gatehouse.NewService(st, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -359,6 +359,21 @@ func TestRefusals(t *testing.T) {
 			}
 			f.code(f.get(f.browser, r.location()), a.state)
 		}},
+		{"too many authorization requests from one address", func(t *testing.T, f *fixture) {
+			var last response
+			var a authorization
+			for range 121 {
+				a = newAuthorization()
+				last = f.get(f.browser, f.rp.conf.AuthCodeURL(a.state, a.opts...))
+			}
+			f.oauthError(last, a.state, "temporarily_unavailable")
+		}},
+		{"parameters over 8 KiB", func(t *testing.T, f *fixture) {
+			a := newAuthorization()
+			q := f.query(a)
+			q.Set("nonce", strings.Repeat("n", 9<<10))
+			f.oauthError(f.authorize(q), a.state, "invalid_request")
+		}},
 		{"userinfo without or with a bad token", func(t *testing.T, f *fixture) {
 			for _, h := range []string{"", "Bearer nope", "Bearer " + strings.Repeat("a.", 3)} {
 				req, _ := http.NewRequest("GET", f.issuer+"/oauth2/userinfo", nil)

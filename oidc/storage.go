@@ -80,6 +80,8 @@ func (s *storage) oauthError(err error) error {
 		return oidc.ErrInvalidRequest().WithDescription("%s", ge.Detail)
 	case gatehouse.CodeAccountDisabled:
 		return oidc.ErrAccessDenied().WithDescription("%s", ge.Detail)
+	case gatehouse.CodeTooManyAttempts:
+		return &oidc.Error{ErrorType: "temporarily_unavailable", Description: "too many sign-ins from this address; try again in a minute"}
 	default:
 		return oidc.ErrServerError().WithParent(err)
 	}
@@ -109,7 +111,7 @@ func (s *storage) CreateAuthRequest(ctx context.Context, oa *oidc.AuthRequest, _
 	r, err := s.svc.StartAuthRequest(ctx, gatehouse.NewAuthRequest{
 		AppID: oa.ClientID, RedirectURI: oa.RedirectURI, Scopes: oa.Scopes,
 		CodeChallengeMethod: method, Request: raw,
-	})
+	}, clientOf(ctx))
 	if err != nil {
 		return nil, s.oauthError(err)
 	}

@@ -70,6 +70,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	fs.IntVar(&limits.Recoveries, "limit-recoveries", 20, "recovery requests per address per hour")
 	fs.IntVar(&limits.RecoveriesPerAccount, "limit-recoveries-per-account", 3, "recovery and verification messages one account may be sent per hour")
 	fs.IntVar(&limits.PasskeyBegins, "limit-passkey-begins", 60, "passwordless sign-ins begun per address per minute")
+	fs.IntVar(&limits.AuthRequests, "limit-auth-requests", 120, "OpenID Connect authorization requests begun per address per minute")
 	fs.IntVar(&limits.IPv6Prefix, "limit-ipv6-prefix", 64, "every per-address limit counts an IPv6 client by its network of this many bits")
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address instead of the API's (bind it privately)")
 	pprofAddr := fs.String("pprof-addr", "", "serve Go's profiler (net/http/pprof) on this address; bind it privately, for diagnosis only")
