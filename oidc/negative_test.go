@@ -1,6 +1,7 @@
 package oidc_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -217,9 +218,14 @@ func TestRefusals(t *testing.T) {
 		{"code reused", func(t *testing.T, f *fixture) {
 			a := newAuthorization()
 			code := f.newCode(a)
-			status, first := f.exchange(code, a.verifier)
-			if status != http.StatusOK {
-				t.Fatalf("first exchange: %d %v", status, first)
+			r := f.post(f.srv.Client(), "/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
+				"redirect_uri": {callback}, "code_verifier": {a.verifier}}, basic(f.app.ID, f.secret)...)
+			var first map[string]any
+			if err := json.Unmarshal([]byte(r.body), &first); r.status != http.StatusOK || err != nil {
+				t.Fatalf("first exchange: %d %s", r.status, r.body)
+			}
+			if r.header.Get("Cache-Control") != "no-store" {
+				t.Errorf("token answer Cache-Control = %q, want no-store", r.header.Get("Cache-Control"))
 			}
 			status, m := f.exchange(code, a.verifier)
 			wantError(t, status, m, http.StatusBadRequest, "invalid_grant")

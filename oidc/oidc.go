@@ -140,13 +140,13 @@ func New(svc *gatehouse.Service, cfg Config, log *slog.Logger) (*Handler, error)
 	lim := func(next http.Handler) http.Handler { return http.MaxBytesHandler(next, 64<<10) }
 	mux := http.NewServeMux()
 	mux.Handle("GET "+DiscoveryPath, h.serveDiscovery())
-	mux.Handle(AuthorizePath, lim(h.withClient(h.iss(h.provider))))
-	mux.Handle(AuthorizePath+"/callback", lim(h.withClient(h.iss(h.sameBrowser(h.provider)))))
-	mux.Handle("GET "+ContinuePath, h.withClient(h.iss(h.continueHandler())))
-	mux.Handle("POST "+TokenPath, lim(h.withClient(h.tokenRequest(h.provider))))
-	mux.Handle(UserinfoPath, lim(h.withClient(h.provider)))
-	mux.Handle("POST "+RevokePath, lim(h.withClient(h.provider)))
-	mux.Handle(LogoutPath, lim(h.withClient(h.withBrowser(h.provider))))
+	mux.Handle(AuthorizePath, noStore(lim(h.withClient(h.iss(h.provider)))))
+	mux.Handle(AuthorizePath+"/callback", noStore(lim(h.withClient(h.iss(h.sameBrowser(h.provider))))))
+	mux.Handle("GET "+ContinuePath, noStore(h.withClient(h.iss(h.continueHandler()))))
+	mux.Handle("POST "+TokenPath, noStore(lim(h.withClient(h.tokenRequest(h.provider)))))
+	mux.Handle(UserinfoPath, noStore(lim(h.withClient(h.provider))))
+	mux.Handle("POST "+RevokePath, noStore(lim(h.withClient(h.provider))))
+	mux.Handle(LogoutPath, noStore(lim(h.withClient(h.withBrowser(h.provider)))))
 	mux.Handle("/oauth2/", http.NotFoundHandler())
 	h.handler = httpapi.LogRequests(log, cfg.API.OnRequest)(mux)
 	return h, nil
@@ -193,6 +193,16 @@ func (h *Handler) serveDiscovery() http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		w.Write(h.discovery)
+	})
+}
+
+// noStore keeps answers that carry tokens, codes or claims out of every
+// cache (RFC 6749 section 5.1).
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Pragma", "no-cache")
+		next.ServeHTTP(w, r)
 	})
 }
 
