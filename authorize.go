@@ -236,13 +236,17 @@ type Prompt struct {
 	MaxAge *time.Duration
 	// AAL2 (acr_values containing "2") asks for a second factor.
 	AAL2 bool
+	// UserID, when set, is the user the app expects (the subject of its
+	// id_token_hint): another user's login needs a sign-in.
+	UserID string
 }
 
 // ContinueAuthRequest decides what the authorization request id still
 // needs from the browser whose login is p (nil when it has none) and, when
 // it needs nothing, completes it with p's user, sign-in time and
 // assurance. In order: no login, or a sign-in older than the request when
-// prompt=login, or older than max_age, needs InteractionLogin; acr 2 asked
+// prompt=login, or older than max_age, or another user's than the
+// id_token_hint's, needs InteractionLogin; acr 2 asked
 // of a login at AAL1 needs InteractionStepUp; an app that is not trusted
 // needs InteractionConsent unless the user's remembered consent covers the
 // scopes (and, with prompt=consent, was given after the request began).
@@ -258,7 +262,8 @@ func (s *Service) ContinueAuthRequest(ctx context.Context, id string, p *Princip
 	switch {
 	case p == nil,
 		pr.Login && p.Login.CreatedAt.Before(r.CreatedAt),
-		pr.MaxAge != nil && now.Sub(p.Login.CreatedAt) > *pr.MaxAge && p.Login.CreatedAt.Before(r.CreatedAt):
+		pr.MaxAge != nil && now.Sub(p.Login.CreatedAt) > *pr.MaxAge && p.Login.CreatedAt.Before(r.CreatedAt),
+		pr.UserID != "" && pr.UserID != p.User.ID:
 		return r, InteractionLogin, nil
 	case p.User.Disabled:
 		return r, 0, Errorf(CodeAccountDisabled, "this account is disabled")

@@ -371,6 +371,7 @@ func (h *Handler) continueHandler() http.Handler {
 			Login:   slices.Contains(a.oa.Prompt, oidc.PromptLogin),
 			Consent: slices.Contains(a.oa.Prompt, oidc.PromptConsent),
 			AAL2:    slices.Contains(a.oa.ACRValues, "2"),
+			UserID:  a.hint,
 		}
 		if a.oa.MaxAge != nil {
 			d := time.Duration(*a.oa.MaxAge) * time.Second

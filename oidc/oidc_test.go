@@ -429,3 +429,30 @@ func TestPrompts(t *testing.T) {
 		t.Errorf("continue of an unknown request: %d %q", r.status, r.location())
 	}
 }
+
+// TestIDTokenHint: with prompt=none, an id_token_hint of the signed-in
+// user gets a code, another user's login_required.
+func TestIDTokenHint(t *testing.T) {
+	e := newEnv(t)
+	e.register("ada@example.com")
+	e.register("eve@example.com")
+	app, secret := e.app(gatehouse.AppSpec{Trusted: true})
+	p := e.rp(app, secret)
+	hint := func(email string) (*http.Client, string) {
+		a := newAuthorization()
+		b, code := e.signedInCode(p, email, a)
+		tok, err := p.conf.Exchange(e.ctx, code, oauth2.VerifierOption(a.verifier))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b, tok.Extra("id_token").(string)
+	}
+	ada, adaHint := hint("ada@example.com")
+	_, eveHint := hint("eve@example.com")
+	a := newAuthorization(oauth2.SetAuthURLParam("prompt", "none"), oauth2.SetAuthURLParam("id_token_hint", adaHint))
+	e.code(e.follow(ada, p.conf.AuthCodeURL(a.state, a.opts...)), a.state)
+	a = newAuthorization(oauth2.SetAuthURLParam("prompt", "none"), oauth2.SetAuthURLParam("id_token_hint", eveHint))
+	e.oauthError(e.follow(ada, p.conf.AuthCodeURL(a.state, a.opts...)), a.state, "login_required")
+	a = newAuthorization(oauth2.SetAuthURLParam("id_token_hint", "not a token"))
+	e.oauthError(e.follow(ada, p.conf.AuthCodeURL(a.state, a.opts...)), a.state, "login_required")
+}

@@ -91,13 +91,13 @@ func (s *storage) oauthError(err error) error {
 // The library has matched the redirect URI exactly; only the query
 // response mode is served, so that every answer is a redirect that
 // carries iss (RFC 9207).
-func (s *storage) CreateAuthRequest(ctx context.Context, oa *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+func (s *storage) CreateAuthRequest(ctx context.Context, oa *oidc.AuthRequest, hintSubject string) (op.AuthRequest, error) {
 	if oa.ResponseMode != "" && oa.ResponseMode != oidc.ResponseModeQuery {
 		return nil, oidc.ErrInvalidRequest().WithDescription("the only response_mode is query")
 	}
 	kept := *oa
 	kept.IDTokenHint, kept.RequestParam = "", ""
-	raw, err := json.Marshal(&kept)
+	raw, err := json.Marshal(keptRequest{AuthRequest: kept, HintSubject: hintSubject})
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
@@ -115,7 +115,7 @@ func (s *storage) CreateAuthRequest(ctx context.Context, oa *oidc.AuthRequest, _
 	if err != nil {
 		return nil, s.oauthError(err)
 	}
-	return &authRequest{r: r, oa: kept}, nil
+	return &authRequest{r: r, oa: kept, hint: hintSubject}, nil
 }
 
 // AuthRequestByID is the request the callback completes.

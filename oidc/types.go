@@ -79,8 +79,11 @@ func same(scopes []string) []string { return scopes }
 // protocol's fields decoded. At the token endpoint it also carries the
 // code presented (never stored) and, once exchanged, the login it made.
 type authRequest struct {
-	r    gatehouse.AuthRequest
-	oa   oidc.AuthRequest
+	r  gatehouse.AuthRequest
+	oa oidc.AuthRequest
+	// hint is the subject of the request's id_token_hint, if any: the
+	// user the app expects.
+	hint string
 	code string
 	// login is set by the code exchange (Storage.CreateAccessToken), for
 	// the claims of the tokens that follow it in the same response.
@@ -89,12 +92,20 @@ type authRequest struct {
 
 var _ op.AuthRequest = (*authRequest)(nil)
 
+// keptRequest is an authorization request as it is stored
+// (gatehouse.AuthRequest.Request): the protocol's parameters, less the
+// id_token_hint, whose verified subject is kept instead.
+type keptRequest struct {
+	oidc.AuthRequest
+	HintSubject string `json:"hint_sub,omitempty"`
+}
+
 func newAuthRequest(r gatehouse.AuthRequest) (*authRequest, error) {
-	a := &authRequest{r: r}
-	if err := json.Unmarshal(r.Request, &a.oa); err != nil {
+	var k keptRequest
+	if err := json.Unmarshal(r.Request, &k); err != nil {
 		return nil, err
 	}
-	return a, nil
+	return &authRequest{r: r, oa: k.AuthRequest, hint: k.HintSubject}, nil
 }
 
 func (a *authRequest) GetID() string { return a.r.ID }
