@@ -364,6 +364,8 @@ func TestRefusals(t *testing.T) {
 				page(t, f.get(c, r.location()))
 			}
 			f.code(f.get(f.browser, r.location()), a.state)
+			// A reload of the callback issues no second code.
+			f.oauthError(f.get(f.browser, r.location()), a.state, "invalid_request")
 		}},
 		{"too many authorization requests from one address", func(t *testing.T, f *fixture) {
 			var last response

@@ -144,7 +144,13 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 
 // SaveAuthCode keeps the code's hash (Service.IssueAuthCode).
 func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
-	if err := s.svc.IssueAuthCode(ctx, id, code); err != nil {
+	err := s.svc.IssueAuthCode(ctx, id, code)
+	if gatehouse.ErrorCode(err) == gatehouse.CodeInvalidGrant {
+		// A second visit of the callback (a reload): the request has its
+		// code already.
+		return oidc.ErrInvalidRequest().WithDescription("this authorization request was answered already")
+	}
+	if err != nil {
 		return s.oauthError(err)
 	}
 	return nil
