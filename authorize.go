@@ -294,11 +294,11 @@ func (s *Service) ContinueAuthRequest(ctx context.Context, id string, p *Princip
 	return r, InteractionNone, nil
 }
 
-// CompletedAuthRequest returns the request id once the browser whose
-// login is p completed it, so that its code is only ever issued to that
-// browser: someone who learnt the request's id (it appears in the
-// browser's URLs) cannot collect the code. Any other case, p nil
-// included, is CodeNotFound.
+// CompletedAuthRequest returns the request id when it was completed by
+// the user whose login p is (the browser asking for its code), so that a
+// code is only ever issued to a browser signed in as that user: someone
+// who learnt the request's id (it appears in the browser's URLs) cannot
+// collect the code. Any other case, p nil included, is CodeNotFound.
 func (s *Service) CompletedAuthRequest(ctx context.Context, id string, p *Principal) (AuthRequest, error) {
 	r, err := s.AuthRequest(ctx, id)
 	if err != nil {
