@@ -344,8 +344,8 @@ func TestRefusals(t *testing.T) {
 			wantError(t, status, m, http.StatusUnauthorized, "invalid_client")
 			req, _ := http.NewRequest("GET", f.issuer+"/oauth2/userinfo", nil)
 			req.Header.Set("Authorization", "Bearer "+tok["access_token"].(string))
-			if r := f.do(f.srv.Client(), req); r.status == http.StatusOK {
-				t.Error("userinfo answers an access token of a removed app")
+			if r := f.do(f.srv.Client(), req); r.status != http.StatusUnauthorized || !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("userinfo with an access token of a removed app: %d %q, want 401 with WWW-Authenticate", r.status, r.header.Get("WWW-Authenticate"))
 			}
 		}},
 		{"the code only to the browser that completed the request", func(t *testing.T, f *fixture) {

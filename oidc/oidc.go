@@ -144,7 +144,7 @@ func New(svc *gatehouse.Service, cfg Config, log *slog.Logger) (*Handler, error)
 	mux.Handle(AuthorizePath+"/callback", noStore(lim(h.withClient(h.iss(h.sameBrowser(h.provider))))))
 	mux.Handle("GET "+ContinuePath, noStore(h.withClient(h.iss(h.continueHandler()))))
 	mux.Handle("POST "+TokenPath, noStore(lim(h.withClient(h.tokenRequest(h.provider)))))
-	mux.Handle(UserinfoPath, noStore(lim(h.withClient(h.provider))))
+	mux.Handle(UserinfoPath, noStore(lim(h.withClient(bearerRefusal(h.provider)))))
 	mux.Handle("POST "+RevokePath, noStore(lim(h.withClient(h.provider))))
 	mux.Handle(LogoutPath, noStore(lim(h.withClient(h.withBrowser(h.provider)))))
 	mux.Handle("/oauth2/", http.NotFoundHandler())
@@ -204,6 +204,36 @@ func noStore(next http.Handler) http.Handler {
 		w.Header().Set("Pragma", "no-cache")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bearerRefusal answers a refused access token at userinfo as RFC 6750
+// asks: 401 with WWW-Authenticate (the library answers a token whose
+// login has ended with 403).
+func bearerRefusal(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&bearerWriter{ResponseWriter: w}, r)
+	})
+}
+
+type bearerWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *bearerWriter) WriteHeader(status int) {
+	if !w.wrote && (status == http.StatusUnauthorized || status == http.StatusForbidden) {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		status = http.StatusUnauthorized
+	}
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *bearerWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // withClient puts the request's client (address, user agent) in its
