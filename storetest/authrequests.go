@@ -49,7 +49,7 @@ func checkAuthRequest(t *testing.T, call string, got, want gatehouse.AuthRequest
 
 // completedAuthRequest stores a request, completes it for alice and gives
 // it the code "code-"+id; it returns the request as stored.
-func completedAuthRequest(t *testing.T, s gatehouse.Store, id string) gatehouse.AuthRequest {
+func completedAuthRequest(t testing.TB, s gatehouse.Store, id string) gatehouse.AuthRequest {
 	t.Helper()
 	r := AuthRequest(id, T0)
 	if err := s.CreateAuthRequest(t.Context(), r); err != nil {
