@@ -205,6 +205,8 @@ func TestContinueAuthRequest(t *testing.T) {
 		return r.ID
 	}
 	zero := time.Duration(0)
+	p2 := p // the same browser after a second factor
+	p2.Login.AAL, p2.Login.AMR = gatehouse.AAL2, []string{gatehouse.AMRPassword, "otp"}
 	for _, tt := range []struct {
 		name string
 		app  gatehouse.App
@@ -219,6 +221,7 @@ func TestContinueAuthRequest(t *testing.T) {
 		{"acr 2 at aal1", trusted, &p, gatehouse.Prompt{AAL2: true}, gatehouse.InteractionStepUp},
 		{"untrusted without consent", forum, &p, gatehouse.Prompt{}, gatehouse.InteractionConsent},
 		{"trusted", trusted, &p, gatehouse.Prompt{}, gatehouse.InteractionNone},
+		{"acr 2 at aal2", trusted, &p2, gatehouse.Prompt{AAL2: true}, gatehouse.InteractionNone},
 		{"hinted user", trusted, &p, gatehouse.Prompt{UserID: p.User.ID}, gatehouse.InteractionNone},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -227,7 +230,8 @@ func TestContinueAuthRequest(t *testing.T) {
 			if err != nil || need != tt.want {
 				t.Fatalf("ContinueAuthRequest = %v, %v; want %v", need, err, tt.want)
 			}
-			if done := need == gatehouse.InteractionNone; r.Done() != done || done && (r.UserID != p.User.ID || r.AAL != gatehouse.AAL1 || !r.AuthTime.Equal(p.Login.CreatedAt)) {
+			if done := need == gatehouse.InteractionNone; r.Done() != done || done && (r.UserID != p.User.ID || r.AAL != tt.p.Login.AAL ||
+				len(r.AMR) != len(tt.p.Login.AMR) || !r.AuthTime.Equal(p.Login.CreatedAt)) {
 				t.Errorf("request after continue = %+v", r)
 			}
 		})
