@@ -90,3 +90,11 @@ func (a auditLogged) SetRecoveryCodes(ctx context.Context, userID string, codes 
 func (a auditLogged) UseRecoveryCode(ctx context.Context, userID string, hash []byte, mail []QueuedMail, ev AuditEvent) error {
 	return a.logged(a.Store.UseRecoveryCode(ctx, userID, hash, mail, ev), ev)
 }
+
+func (a auditLogged) ExchangeAuthCode(ctx context.Context, codeHash []byte, l Login, rt *RefreshToken, g AppGrant, ev AuditEvent) (bool, error) {
+	won, err := a.Store.ExchangeAuthCode(ctx, codeHash, l, rt, g, ev)
+	if !won {
+		return won, err // nothing changed, nothing recorded
+	}
+	return won, a.logged(err, ev)
+}

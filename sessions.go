@@ -207,7 +207,11 @@ func (s *Service) forget(at time.Time, ids ...string) {
 }
 
 // CleanupExpired removes expired logins from the store and returns how
-// many it removed.
+// many it removed. Expired authorization requests go too (a failure there
+// is logged).
 func (s *Service) CleanupExpired(ctx context.Context) (int, error) {
+	if _, err := s.store.DeleteExpiredAuthRequests(ctx, s.now()); err != nil {
+		s.log.Warn("removing expired authorization requests failed", "err", err)
+	}
 	return s.store.DeleteExpiredLogins(ctx, s.now())
 }

@@ -188,6 +188,7 @@ type Store interface {
 	CeremonyStore
 	AppStore
 	ConsentStore
+	AuthRequestStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 }

@@ -32,6 +32,10 @@ type Limits struct {
 	// PasskeyBegins is how many passwordless sign-ins an address may
 	// begin per minute (default 60): each keeps a ceremony in the store.
 	PasskeyBegins int
+	// AuthRequests is how many OpenID Connect authorization requests an
+	// address may begin per minute (default 120): each is kept in the
+	// store for AuthRequestTTL.
+	AuthRequests int
 	// IPv6Prefix is the length of the network by which an IPv6 client is
 	// counted (default 64): one subscriber commonly holds a whole /64, so
 	// counting single addresses would give each of its 2^64 addresses a
@@ -50,6 +54,7 @@ func (l Limits) withDefaults() Limits {
 	l.Recoveries = orDefaultInt(l.Recoveries, 20)
 	l.RecoveriesPerAccount = orDefaultInt(l.RecoveriesPerAccount, 3)
 	l.PasskeyBegins = orDefaultInt(l.PasskeyBegins, 60)
+	l.AuthRequests = orDefaultInt(l.AuthRequests, 120)
 	l.IPv6Prefix = min(orDefaultInt(l.IPv6Prefix, 64), 128)
 	return l
 }

@@ -59,6 +59,7 @@ type tokens struct {
 	verifier *token.Verifier
 	succKey  []byte // HMAC key deriving a refresh token's successor
 	signing  atomic.Pointer[token.Key]
+	keys     atomic.Pointer[[]token.Key] // the live keys, newest first
 	jwks     atomic.Pointer[[]byte]
 
 	mu      sync.RWMutex
@@ -350,29 +351,62 @@ func (s *Service) issue(u User, l Login, refresh string, now time.Time) (TokenPa
 // retired token presented again is theft, and revokes the whole login,
 // unless it is the immediate predecessor of a still unused successor
 // within RefreshGrace: then it gets that same successor (racing tabs).
+// Only a token login's refresh tokens are good here: an app's (mode oidc)
+// are refreshed at its token endpoint (RefreshAppLogin).
 func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (LoginResult, error) {
-	t := s.tok
-	invalid := Errorf(CodeInvalidToken, "the refresh token is invalid or expired")
-	if t == nil {
+	if s.tok == nil {
 		return LoginResult{}, errTokensOff
 	}
 	if err := s.spend(ctx, "refresh", c.IP, s.cfg.Limits.Refreshes, time.Minute); err != nil {
 		return LoginResult{}, err
 	}
+	u, l, next, err := s.rotate(ctx, refresh, c, func(l Login) error {
+		if l.Mode != ModeToken {
+			return errRefreshInvalid()
+		}
+		return nil
+	})
+	if err != nil {
+		return LoginResult{}, err
+	}
+	pair, err := s.issue(u, l, next, s.now())
+	return LoginResult{User: u, Login: l, Tokens: pair}, err
+}
+
+func errRefreshInvalid() error {
+	return Errorf(CodeInvalidToken, "the refresh token is invalid or expired")
+}
+
+// rotate is the rule of refresh token rotation, for token logins
+// (Refresh) and apps' logins (RefreshAppLogin) alike: it retires the
+// refresh token and returns its login, user and successor. belongs
+// refuses a login the caller may not refresh (another mode, another app)
+// before anything changes. A retired token presented again revokes the
+// login (CodeRefreshTokenReused) unless it is the immediate predecessor of
+// a still unused successor within RefreshGrace, which then gets that same
+// successor. An unknown, expired or refused token is CodeInvalidToken.
+func (s *Service) rotate(ctx context.Context, refresh string, c Client, belongs func(Login) error) (User, Login, string, error) {
+	t := s.tok
+	if t == nil {
+		return User{}, Login{}, "", errTokensOff
+	}
 	if !validSecret(refresh) {
-		return LoginResult{}, invalid
+		return User{}, Login{}, "", errRefreshInvalid()
 	}
 	hash := sha256.Sum256([]byte(refresh))
 	rt, l, u, err := s.store.RefreshToken(ctx, hash[:])
 	if ErrorCode(err) == CodeNotFound {
-		return LoginResult{}, invalid
+		return User{}, Login{}, "", errRefreshInvalid()
 	}
 	if err != nil {
-		return LoginResult{}, err
+		return User{}, Login{}, "", err
 	}
 	now := s.now()
 	if !now.Before(rt.ExpiresAt) || !l.Live(now) || u.Disabled || t.isRevoked(l.ID) {
-		return LoginResult{}, invalid
+		return User{}, Login{}, "", errRefreshInvalid()
+	}
+	if err := belongs(l); err != nil {
+		return User{}, Login{}, "", err
 	}
 	next := t.successor(refresh)
 	nextHash := sha256.Sum256([]byte(next))
@@ -381,37 +415,35 @@ func (s *Service) Refresh(ctx context.Context, refresh string, c Client) (LoginR
 		ev := AuditEvent{At: now, Type: EventTokenRefreshed, UserID: u.ID, IP: c.IP, Detail: "session=" + l.ID}
 		won, err := s.store.RotateRefreshToken(ctx, hash[:], n, ev)
 		if err != nil {
-			return LoginResult{}, err
+			return User{}, Login{}, "", err
 		}
 		if won {
-			pair, err := s.issue(u, l, next, now)
-			return LoginResult{User: u, Login: l, Tokens: pair}, err
+			return u, l, next, nil
 		}
 		// Another request rotated it first: judge it as a used token.
 		if rt, _, _, err = s.store.RefreshToken(ctx, hash[:]); err != nil {
 			if ErrorCode(err) == CodeNotFound {
-				return LoginResult{}, invalid
+				return User{}, Login{}, "", errRefreshInvalid()
 			}
-			return LoginResult{}, err
+			return User{}, Login{}, "", err
 		}
 	}
 	if t.cfg.RefreshGrace > 0 && now.Sub(rt.UsedAt) <= t.cfg.RefreshGrace {
 		succ, _, _, err := s.store.RefreshToken(ctx, nextHash[:])
 		if err != nil && ErrorCode(err) != CodeNotFound {
-			return LoginResult{}, err
+			return User{}, Login{}, "", err
 		}
 		if err == nil && succ.UsedAt.IsZero() {
-			pair, err := s.issue(u, l, next, now)
-			return LoginResult{User: u, Login: l, Tokens: pair}, err
+			return u, l, next, nil
 		}
 	}
 	s.cfg.Metrics.RefreshReused()
 	_, err = s.revoke(ctx, Revocation{UserID: u.ID, LoginID: l.ID, Reason: ReasonRefreshTokenReused},
 		AuditEvent{Type: EventRefreshTokenReused, UserID: u.ID, IP: c.IP, Detail: "session=" + l.ID})
 	if err != nil {
-		return LoginResult{}, err
+		return User{}, Login{}, "", err
 	}
-	return LoginResult{}, Errorf(CodeRefreshTokenReused, "this refresh token was already used; the login is revoked")
+	return User{}, Login{}, "", Errorf(CodeRefreshTokenReused, "this refresh token was already used; the login is revoked")
 }
 
 // LogoutRefresh ends the login a refresh token belongs to, if it is one of
@@ -441,6 +473,31 @@ func (s *Service) JWKS() []byte {
 		return *b
 	}
 	return nil
+}
+
+// SigningKeys returns the live token signing keys, the one that signs
+// first, from memory; nil when token mode is off. Their private halves
+// sign what the OpenID Connect provider issues (package oidc), whose ID
+// tokens share the JWKS of access tokens: never expose or log them.
+func (s *Service) SigningKeys() []token.Key {
+	if s.tok == nil {
+		return nil
+	}
+	if k := s.tok.keys.Load(); k != nil {
+		return *k
+	}
+	return nil
+}
+
+// TokenConfig returns the token mode settings in force (defaults filled
+// in), and false when token mode is off.
+func (s *Service) TokenConfig() (TokenConfig, bool) {
+	if s.tok == nil {
+		return TokenConfig{}, false
+	}
+	c := s.tok.cfg
+	c.Secret = nil
+	return c, true
 }
 
 // KeyInfo describes a signing key for `gatehouse keys list`.
@@ -545,6 +602,7 @@ func (s *Service) loadKeys(ctx context.Context) error {
 		return err
 	}
 	t.verifier.SetKeys(keys)
+	t.keys.Store(&keys)
 	t.jwks.Store(&jwks)
 	if len(keys) > 0 {
 		t.signing.Store(&keys[0])

@@ -72,6 +72,7 @@ benches=(
 	". ^BenchmarkSessionCheckScale$/^logins=10000$"
 	"./token/ ^Benchmark(Sign|Verify|VerifyFloor)$"
 	"./password/ ^Benchmark(Hash|Argon2IDKeyFloor)$"
+	"./oidc/ ^Benchmark(TokenCodeGrant|Ed25519Sign|Discovery|JWKS)$"
 )
 
 # gobench DIR OUT [old]: the benchmarks above, run in the module at DIR.

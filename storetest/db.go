@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -113,6 +114,14 @@ func Fill(t testing.TB, s gatehouse.Store) []Call {
 		t.Fatalf("UpdateUser = %v, want nil", err)
 	}
 
+	CreateApp(t, s, App("app-1"))
+	exchanged, pending := completedAuthRequest(t, s, "req-exchanged"), completedAuthRequest(t, s, "req-pending")
+	appLogin := AppLogin("login-app", u.ID, T0)
+	grant := gatehouse.AppGrant{LoginID: appLogin.ID, AppID: "app-1", Scopes: exchanged.Scopes, AuthTime: T0}
+	if won, err := s.ExchangeAuthCode(t.Context(), exchanged.CodeHash, appLogin, nil, grant, Event(gatehouse.EventLoginSucceeded, u.ID)); !won || err != nil {
+		t.Fatalf("ExchangeAuthCode = %t, %v; want true, nil", won, err)
+	}
+
 	type S = gatehouse.Store
 	return []Call{
 		{"Ping", false, func(ctx context.Context, s S) error { return s.Ping(ctx) }},
@@ -143,6 +152,12 @@ func Fill(t testing.TB, s gatehouse.Store) []Call {
 			_, err := s.RevocationsAfter(ctx, 0, T0, 10)
 			return err
 		}},
+		{"AuthRequest", false, func(ctx context.Context, s S) error { _, err := s.AuthRequest(ctx, pending.ID); return err }},
+		{"AuthRequestByCode", false, func(ctx context.Context, s S) error {
+			_, err := s.AuthRequestByCode(ctx, exchanged.CodeHash)
+			return err
+		}},
+		{"AppGrant", false, func(ctx context.Context, s S) error { _, err := s.AppGrant(ctx, appLogin.ID); return err }},
 		{"CreateUser", true, func(ctx context.Context, s S) error {
 			return s.CreateUser(ctx, User("user-new"), Event(gatehouse.EventUserCreated, "user-new"))
 		}},
@@ -182,6 +197,25 @@ func Fill(t testing.TB, s gatehouse.Store) []Call {
 			return s.CreateKey(ctx, k, Event(gatehouse.EventKeysRotated, ""))
 		}},
 		{"DeleteKey", true, func(ctx context.Context, s S) error { return s.DeleteKey(ctx, k.ID) }},
+		{"CreateAuthRequest", true, func(ctx context.Context, s S) error { return s.CreateAuthRequest(ctx, AuthRequest("req-new", T0)) }},
+		{"CompleteAuthRequest", true, func(ctx context.Context, s S) error {
+			r := AuthRequest("req-new", T0)
+			r.UserID, r.AuthTime = u.ID, T0
+			return s.CompleteAuthRequest(ctx, r)
+		}},
+		{"ExchangeAuthCode", true, func(ctx context.Context, s S) error {
+			l := AppLogin("login-app-new", u.ID, T0)
+			g := gatehouse.AppGrant{LoginID: l.ID, AppID: "app-1", Scopes: pending.Scopes, AuthTime: T0}
+			won, err := s.ExchangeAuthCode(ctx, pending.CodeHash, l, nil, g, Event(gatehouse.EventLoginSucceeded, u.ID))
+			if err == nil && !won {
+				err = errors.New("ExchangeAuthCode of a pending code lost")
+			}
+			return err
+		}},
+		{"DeleteExpiredAuthRequests", true, func(ctx context.Context, s S) error {
+			_, err := s.DeleteExpiredAuthRequests(ctx, T0.Add(time.Hour))
+			return err
+		}},
 	}
 }
 

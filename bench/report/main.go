@@ -156,6 +156,19 @@ var pairs = []pair{
 		}},
 	{path: "refresh (POST /v1/token/refresh)", bench: "httpapi.BenchmarkRefresh/handler",
 		floor: "ed25519.Sign + trivial handler", floors: []string{"httpapi.BenchmarkRefresh/floor-ed25519-sign", "httpapi.BenchmarkRefresh/floor-handler"}},
+	// The code grant signs twice (access token, ID token): the budget is
+	// 3 ms beyond the two signatures.
+	{path: "OpenID Connect code grant (POST /oauth2/token)", bench: "oidc.BenchmarkTokenCodeGrant",
+		floor: "ed25519.Sign", floors: []string{"oidc.BenchmarkEd25519Sign"},
+		budget: func(ns, _, floor float64) (bool, string) {
+			return ns-2*floor < 3e6, "< 3 ms beyond two signatures"
+		}},
+	{path: "OpenID Connect discovery, through the handler", bench: "oidc.BenchmarkDiscovery",
+		floor: "trivial handler, same request", floors: []string{"httpapi.BenchmarkTokenCheck/floor-handler"},
+		budget: func(ns, _, _ float64) (bool, string) { return ns < 20e3, "< 20 µs" }},
+	{path: "JWKS, through the handler", bench: "oidc.BenchmarkJWKS",
+		floor: "trivial handler, same request", floors: []string{"httpapi.BenchmarkTokenCheck/floor-handler"},
+		budget: func(ns, _, _ float64) (bool, string) { return ns < 20e3, "< 20 µs" }},
 }
 
 func budgets(w io.Writer, path string) error {

@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/httpapi"
 	"github.com/gatehouse/gatehouse/metrics"
+	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/pages"
 	"github.com/gatehouse/gatehouse/passkey"
 	"github.com/gatehouse/gatehouse/redis"
@@ -69,6 +70,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	fs.IntVar(&limits.Recoveries, "limit-recoveries", 20, "recovery requests per address per hour")
 	fs.IntVar(&limits.RecoveriesPerAccount, "limit-recoveries-per-account", 3, "recovery and verification messages one account may be sent per hour")
 	fs.IntVar(&limits.PasskeyBegins, "limit-passkey-begins", 60, "passwordless sign-ins begun per address per minute")
+	fs.IntVar(&limits.AuthRequests, "limit-auth-requests", 120, "OpenID Connect authorization requests begun per address per minute")
 	fs.IntVar(&limits.IPv6Prefix, "limit-ipv6-prefix", 64, "every per-address limit counts an IPv6 client by its network of this many bits")
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address instead of the API's (bind it privately)")
 	pprofAddr := fs.String("pprof-addr", "", "serve Go's profiler (net/http/pprof) on this address; bind it privately, for diagnosis only")
@@ -82,6 +84,8 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	if err != nil {
 		return err
 	}
+	// The OpenID Connect library logs through slog's default logger.
+	slog.SetDefault(log)
 	trusted, err := parsePrefixes(proxies)
 	if err != nil {
 		return usagef("--trusted-proxies: %v", err)
@@ -199,8 +203,17 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	apiCfg.StepUpURL = strings.TrimSuffix(*issuer, "/") + "/auth/step-up"
 	apiCfg.ForbiddenPage = pg.Forbidden
 	api := httpapi.NewServer(svc, log, apiCfg)
+	// The OpenID Connect provider is on whenever the server runs: it
+	// signs with the token mode's keys, which serve always has. With no
+	// app added (gatehouse clients add), it refuses every request.
+	provider, err := oidc.New(svc, oidc.Config{Issuer: *issuer, API: apiCfg}, log)
+	if err != nil {
+		return usagef("--issuer: %v", err)
+	}
 	root := http.NewServeMux()
 	root.Handle("/auth/", pg)
+	root.Handle(oidc.DiscoveryPath, provider)
+	root.Handle("/oauth2/", provider)
 	root.Handle("/", api)
 
 	ln, err := net.Listen("tcp", *addr)
