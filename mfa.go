@@ -330,7 +330,10 @@ func (s *Service) secondStep(ctx context.Context, st loginStart) error {
 // MFARequest is the second step of a sign-in: its token, and a code from
 // the authenticator app or a recovery code.
 type MFARequest struct {
-	Token        string
+	Token string
+	// ChallengeID names the passkey ceremony of a step-up (BeginStepUp);
+	// a sign-in's second step uses its Token instead.
+	ChallengeID  string
 	Code         string
 	RecoveryCode string
 	// Credential is a passkey's assertion (its toJSON() form).
@@ -456,13 +459,18 @@ func (s *Service) StepUp(ctx context.Context, p Principal, req MFARequest) (Logi
 	}
 	if f, err := s.Factors(ctx, u.ID); err != nil {
 		return LoginResult{}, err
-	} else if !f.TOTP {
-		return LoginResult{}, Errorf(CodeNotEnrolled, "set up an authenticator app first")
+	} else if !f.TOTP && f.Passkeys == 0 {
+		return LoginResult{}, Errorf(CodeNotEnrolled, "set up an authenticator app or a passkey first")
+	}
+	var ceremony []byte
+	if req.ChallengeID != "" {
+		h := SHA256(req.ChallengeID)
+		ceremony = h[:]
 	}
 	var amr string
 	_, err = s.throttledCheck(ctx, u.Email, req.Client, "step-up", func() (User, error) {
 		var err error
-		amr, err = s.checkSecondFactor(ctx, u, req, nil)
+		amr, err = s.checkSecondFactor(ctx, u, req, ceremony)
 		return u, err
 	})
 	if err != nil {
@@ -485,6 +493,35 @@ func (s *Service) StepUp(ctx context.Context, p Principal, req MFARequest) (Logi
 		s.log.Warn("ending the login that stepped up failed", "err", err)
 	}
 	return res, nil
+}
+
+// BeginStepUp starts a step-up with one of the principal's passkeys: it
+// answers request options and the challenge id that StepUp's request
+// carries back with the credential. The ceremony is bound to the user,
+// single use, and lives five minutes; beginning one counts toward the
+// address's Limits.PasskeyBegins.
+func (s *Service) BeginStepUp(ctx context.Context, p Principal, c Client) (PasskeyLogin, error) {
+	if s.pk == nil {
+		return PasskeyLogin{}, passkeysOff()
+	}
+	if err := s.spend(ctx, "passkey-begin", c.IP, s.cfg.Limits.PasskeyBegins, time.Minute); err != nil {
+		return PasskeyLogin{}, err
+	}
+	u, err := s.store.UserByID(ctx, p.User.ID)
+	if err != nil {
+		return PasskeyLogin{}, err
+	}
+	if f, err := s.Factors(ctx, u.ID); err != nil {
+		return PasskeyLogin{}, err
+	} else if f.Passkeys == 0 {
+		return PasskeyLogin{}, Errorf(CodeNotEnrolled, "add a passkey first")
+	}
+	id, hash := newSecret()
+	options, err := s.beginPasskeyFactor(ctx, u, hash[:])
+	if err != nil {
+		return PasskeyLogin{}, err
+	}
+	return PasskeyLogin{Options: options, ChallengeID: id}, nil
 }
 
 // appendNew appends to list the values it does not hold yet.

@@ -433,3 +433,72 @@ func TestPasskeyBeginsAreThrottled(t *testing.T) {
 		t.Errorf("a begin from another address = %v", err)
 	}
 }
+
+func TestStepUpWithAPasskey(t *testing.T) {
+	ctx := context.Background()
+	e := newMailEnv(t, nil)
+	_, a, _ := e.withPasskey(t)
+	// e.weak signed in before the passkey existed: a password login at AAL1.
+	p := e.principal(t, e.weak)
+	if p.Login.AAL != gatehouse.AAL1 {
+		t.Fatalf("the first login is at AAL%d", p.Login.AAL)
+	}
+	first, err := e.svc.BeginStepUp(ctx, p, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := passkeytest.ReadOptions(t, first.Options).PublicKey
+	if len(o.AllowCredentials) != 1 || o.AllowCredentials[0].ID != passkeytest.B64.EncodeToString(a.CredID) || first.ChallengeID == "" {
+		t.Fatalf("step-up options %s, challenge %q", first.Options, first.ChallengeID)
+	}
+	second, err := e.svc.BeginStepUp(ctx, p, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without the challenge id, or with another ceremony's, nothing rises.
+	a.Counter = 1
+	for name, id := range map[string]string{"none": "", "other": second.ChallengeID, "made up": "x" + first.ChallengeID[1:]} {
+		if _, err := e.svc.StepUp(ctx, p, gatehouse.MFARequest{ChallengeID: id, Credential: a.Get(t, first.Options, upOnly), Client: client}); code(err) != gatehouse.CodeInvalidCode {
+			t.Errorf("StepUp(challenge %s) = %v, want invalid_code", name, err)
+		}
+	}
+	if got := e.principal(t, e.weak); got.Login.AAL != gatehouse.AAL1 {
+		t.Fatalf("a refused step-up raised the login to AAL%d", got.Login.AAL)
+	}
+	a.Counter = 2
+	third, err := e.svc.BeginStepUp(ctx, p, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := e.svc.StepUp(ctx, p, gatehouse.MFARequest{ChallengeID: third.ChallengeID, Credential: a.Get(t, third.Options, upOnly), Client: client})
+	if err != nil {
+		t.Fatalf("StepUp(passkey) = %v", err)
+	}
+	if up.Login.AAL != gatehouse.AAL2 || !slices.Equal(up.Login.AMR, []string{"pwd", "hwk", "mfa"}) || up.Login.ID == p.Login.ID || up.Secret == "" {
+		t.Errorf("stepped-up login %+v", up.Login)
+	}
+	if _, err := e.svc.AuthenticateSession(ctx, e.weak.Secret); err == nil {
+		t.Error("the AAL1 cookie still works after the step-up")
+	}
+	// The ceremony was spent.
+	a.Counter = 3
+	if _, err := e.svc.StepUp(ctx, e.principal(t, up), gatehouse.MFARequest{ChallengeID: third.ChallengeID, Credential: a.Get(t, third.Options, upOnly), Client: client}); code(err) != gatehouse.CodeInvalidCode {
+		t.Errorf("a spent step-up challenge = %v, want invalid_code", err)
+	}
+
+	// Someone without a passkey cannot begin one.
+	e.register(t, "bob@example.com")
+	bob := e.principal(t, e.login(t, "bob@example.com", mailPW, gatehouse.ModeSession))
+	if _, err := e.svc.BeginStepUp(ctx, bob, client); code(err) != gatehouse.CodeNotEnrolled {
+		t.Errorf("BeginStepUp without a passkey = %v, want not_enrolled", err)
+	}
+	// Ada's ceremony does not serve Bob.
+	fourth, err := e.svc.BeginStepUp(ctx, e.principal(t, up), client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Counter = 4
+	if _, err := e.svc.StepUp(ctx, bob, gatehouse.MFARequest{ChallengeID: fourth.ChallengeID, Credential: a.Get(t, fourth.Options, upOnly), Client: client}); code(err) != gatehouse.CodeNotEnrolled {
+		t.Errorf("StepUp(Bob, Ada's ceremony) = %v, want not_enrolled", err)
+	}
+}

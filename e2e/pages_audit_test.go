@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	pqtotp "github.com/pquerna/otp/totp"
+
+	"github.com/gatehouse/gatehouse/passkey/passkeytest"
 )
 
 // auditPage is one page that the accessibility audit (TestPagesAxe) and
@@ -93,6 +96,12 @@ var auditPages = []auditPage{
 	{name: "recovery codes", as: asUser, form: map[string]string{"#code": "{totp}"},
 		ready: `document.querySelectorAll("ol.codes li").length === 10 && document.querySelector("a[download]")`},
 	{name: "account two-step on", path: "/auth/account", as: asUser, ready: `document.querySelector("#codes_password")`},
+	// asUser's login, made with the password before the app was set up,
+	// is at aal1: the step-up page asks for a code.
+	{name: "step-up", path: "/auth/step-up?rd=%2Fauth%2Faccount", as: asUser, ready: `document.querySelector("#code") && !document.querySelector("form[data-webauthn]")`},
+	{name: "step-up refused", path: "/auth/step-up?rd=%2Fauth%2Faccount", as: asUser,
+		form: map[string]string{"#code": "000000"}, submit: `form:has(#code) button`,
+		ready: `document.querySelector(".error") && document.querySelector("#code[aria-invalid]")`},
 	// Passkeys: the ceremonies' pages, which need no ceremony to show
 	// (webauthn.js runs only when their button is pressed).
 	{name: "passkey add", path: "/auth/account", as: asUser,
@@ -103,6 +112,12 @@ var auditPages = []auditPage{
 		ready: `document.querySelector("form[data-webauthn=get]")`},
 	{name: "two-step sign-in", path: "/auth/signin", form: map[string]string{"#email": auditEmail, "#password": shopPassword},
 		ready: `document.querySelector("#code[autocomplete=one-time-code]")`},
+	// asAdmin has a passkey, added after their tab signed in with the
+	// password (newAuditSite): the step-up page and a sign-in's second
+	// step offer it.
+	{name: "passkey step-up", path: "/auth/step-up?rd=%2Fauth%2Faccount", as: asAdmin, ready: `document.querySelector("form[data-webauthn=get]")`},
+	{name: "passkey second step", path: "/auth/signin", form: map[string]string{"#email": adminEmail, "#password": shopPassword},
+		ready: `document.querySelector("form[data-webauthn=get]")`},
 }
 
 // printedLinks finds the links of the messages serve --dev prints.
@@ -178,6 +193,14 @@ func newAuditSite(t *testing.T, flags ...string) *auditSite {
 		u.waitFor("the account page", `location.pathname === "/auth/account"`, stepTimeout)
 		site.tabs[as] = u
 	}
+	// asAdmin gets a passkey once their tab is signed in with the password
+	// alone, through the API with a software authenticator.
+	admin := newClient()
+	s.want(s.call(admin, "POST", "/v1/login", map[string]any{"email": adminEmail, "password": shopPassword, "mode": "session"}), 200, "")
+	begin := s.call(admin, "POST", "/v1/passkeys/register/begin", map[string]string{"password": shopPassword})
+	s.want(begin, 200, "")
+	cred := passkeytest.New(t).Create(t, begin.raw, passkeytest.Ceremony{Flags: passkeytest.FlagUP | passkeytest.FlagUV, Origin: origin})
+	s.want(s.call(admin, "POST", "/v1/passkeys/register/finish", map[string]any{"name": "Laptop", "credential": json.RawMessage(cred)}), 201, "")
 	return site
 }
 

@@ -98,6 +98,25 @@ func testBrowserSignIn(t *testing.T, name string, run proxyRunner) {
 	b.do("opening the app after a restart", chromedp.Navigate(target))
 	b.wantApp(ada, target, "the app")
 
+	// A part of the app that needs two factors, opened with this
+	// password login once ada has an authenticator app: the proxy sends
+	// the browser to step up (not to sign in again), and the code brings
+	// it back to exactly the URL it opened, now at aal2.
+	secret := ada.enrolTOTP(t, gh)
+	secure := base + "/secure/report?q=a%26b&x=1"
+	b.do("opening a page that needs two factors", chromedp.Navigate(secure))
+	b.waitFor("the step-up page", fmt.Sprintf(`document.readyState === "complete" && location.origin + location.pathname === %s && document.querySelector("#code") !== null`,
+		jsonString(base+"/auth/step-up")), stepTimeout)
+	if got := eval[string](b, `document.querySelector("input[name=rd]").value`); got != secure {
+		t.Errorf("%s: the step-up page returns to %q, want %q", name, got, secure)
+	}
+	b.screenshot("proxy-" + name + "-step-up.png")
+	b.do("giving the code", chromedp.SetValue(chromedp.CSS("#code"), totpCode(t, secret, 1)), chromedp.Click(chromedp.CSS("#code ~ button, form:has(#code) button")))
+	b.wantApp(ada, secure, "the app")
+	if got := eval[string](b, `JSON.parse(document.getElementById("hit").textContent).header["X-Gatehouse-Aal"].join()`); got != "2" {
+		t.Errorf("%s: the app behind /secure/ was told X-Gatehouse-AAL %q, want 2", name, got)
+	}
+
 	// Signing out on the account page: the next visit signs in again.
 	b.signOutAt(base)
 	b.wantSignIn(base, target)
@@ -261,6 +280,21 @@ func newBrowserUser(t *testing.T, gh *server, email string) browserUser {
 	r := gh.call(newClient(), "POST", "/v1/users", map[string]string{"email": email, "password": shopPassword})
 	gh.want(r, 201, "")
 	return browserUser{r.body["id"].(string), email}
+}
+
+// enrolTOTP sets up an authenticator app for u through the API, in a
+// token login of its own, and returns its secret; the code of the
+// current 30-second step is spent.
+func (u browserUser) enrolTOTP(t *testing.T, gh *server) string {
+	t.Helper()
+	login := gh.call(newClient(), "POST", "/v1/login", map[string]any{"email": u.email, "password": shopPassword, "mode": "token"})
+	gh.want(login, 200, "")
+	bearer := []string{"Authorization", "Bearer " + login.body["access_token"].(string)}
+	key := gh.call(newClient(), "POST", "/v1/mfa/totp", map[string]string{"password": shopPassword}, bearer...)
+	gh.want(key, 200, "")
+	secret := key.body["secret"].(string)
+	gh.want(gh.call(newClient(), "POST", "/v1/mfa/totp/confirm", map[string]string{"code": totpCode(t, secret, 0)}, bearer...), 200, "")
+	return secret
 }
 
 // wantSignIn opens target and checks that the browser lands on the

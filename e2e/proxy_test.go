@@ -130,6 +130,26 @@ func testForwardAuth(t *testing.T, name string, run proxyRunner) {
 	px.want(px.call(rc, "POST", "/v1/login", map[string]any{"email": "root@example.com", "password": password, "mode": "session"}, browser...), 200, "")
 	f.reached("admin session cookie, permission", rc, "GET", "/admin/users", nil, rootCaller)
 
+	// /secure/ needs two factors: a password login gets RFC 9470's 401 (a
+	// browser is sent to step up: see TestProxyBrowserSignIn), and a login
+	// with a second factor gets through, its assurance told to the app.
+	weak := f.refused("session cookie at aal1, aal2 location", c, "GET", "/secure/report", 401, nil)
+	if weak.body["code"] != "insufficient_user_authentication" || !strings.Contains(weak.header.Get("WWW-Authenticate"), `acr_values="2"`) {
+		t.Errorf("%s: aal1 at /secure/: %s, WWW-Authenticate %q", name, weak.raw, weak.header.Get("WWW-Authenticate"))
+	}
+	key := px.call(c, "POST", "/v1/mfa/totp", map[string]string{"password": password}, browser...)
+	px.want(key, 200, "")
+	secret := key.body["secret"].(string)
+	px.want(px.call(c, "POST", "/v1/mfa/totp/confirm", map[string]string{"code": totpCode(t, secret, 0)}, browser...), 200, "")
+	f.refused("session cookie at aal1 after enrolling, aal2 location", c, "GET", "/secure/report", 401, nil)
+	strong := newClient()
+	first := px.call(strong, "POST", "/v1/login", map[string]any{"email": ada.email, "password": password, "mode": "session"}, browser...)
+	px.want(first, 401, "mfa_required")
+	px.want(px.call(strong, "POST", "/v1/login/mfa", map[string]string{"mfa_token": first.body["mfa_token"].(string), "code": totpCode(t, secret, 1)}, browser...), 200, "")
+	if got := f.reached("session cookie at aal2, aal2 location", strong, "GET", "/secure/report", nil, ada).Header["X-Gatehouse-Aal"]; len(got) != 1 || got[0] != "2" {
+		t.Errorf("%s: the app behind /secure/ was told X-Gatehouse-AAL %q, want 2", name, got)
+	}
+
 	// Sign-out through the proxy: the cookie, even replayed, and the token
 	// no longer open anything.
 	px.want(px.call(c, "POST", "/v1/logout", nil, browser...), 204, "")

@@ -296,6 +296,9 @@ func (s *Server) handleVerify() http.Handler {
 		if err != nil {
 			if redirect && s.cfg.SignInURL != "" && isNavigation(r) && signInWouldHelp(err) {
 				loc := s.cfg.SignInURL
+				if gatehouse.ErrorCode(err) == gatehouse.CodeInsufficientAuth && s.cfg.StepUpURL != "" {
+					loc = s.cfg.StepUpURL
+				}
 				if orig := OriginalURL(r); orig != "" {
 					loc += "?rd=" + url.QueryEscape(orig)
 				}

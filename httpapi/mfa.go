@@ -133,7 +133,10 @@ func (s *Server) handleRecoveryCodes() http.Handler {
 
 // secondFactor is the body of the second step and of step-up.
 type secondFactor struct {
-	MFAToken     string `json:"mfa_token"`
+	MFAToken string `json:"mfa_token"`
+	// ChallengeID names a step-up's passkey ceremony
+	// (/v1/login/step-up/begin).
+	ChallengeID  string `json:"challenge_id"`
 	Code         string `json:"code"`
 	RecoveryCode string `json:"recovery_code"`
 	// Credential is a passkey's assertion (its toJSON()), answering the
@@ -142,7 +145,7 @@ type secondFactor struct {
 }
 
 func (f secondFactor) request(c gatehouse.Client) gatehouse.MFARequest {
-	return gatehouse.MFARequest{Token: f.MFAToken, Code: f.Code, RecoveryCode: f.RecoveryCode, Credential: f.Credential, Client: c}
+	return gatehouse.MFARequest{Token: f.MFAToken, ChallengeID: f.ChallengeID, Code: f.Code, RecoveryCode: f.RecoveryCode, Credential: f.Credential, Client: c}
 }
 
 func (s *Server) handleLoginMFA() http.Handler {

@@ -130,21 +130,33 @@ func (s *Server) handleRemovePasskey() http.Handler {
 func (s *Server) handleBeginPasskeyLogin() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := s.svc.BeginPasskeyLogin(r.Context(), s.clientOf(r))
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		// The options ({"publicKey":{...}}) with the challenge_id beside.
-		var res map[string]json.RawMessage
-		if err := json.Unmarshal(b.Options, &res); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		id, _ := json.Marshal(b.ChallengeID)
-		res["challenge_id"] = id
-		w.Header().Set("Cache-Control", "no-store")
-		encode(w, http.StatusOK, res)
+		s.writeCeremony(w, r, b, err)
 	})
+}
+
+func (s *Server) handleBeginStepUp() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := gatehouse.FromContext(r.Context())
+		b, err := s.svc.BeginStepUp(r.Context(), p, s.clientOf(r))
+		s.writeCeremony(w, r, b, err)
+	})
+}
+
+// writeCeremony answers a passkey ceremony's request options
+// ({"publicKey":{...}}) with its challenge_id beside them, or err.
+func (s *Server) writeCeremony(w http.ResponseWriter, r *http.Request, b gatehouse.PasskeyLogin, err error) {
+	var res map[string]json.RawMessage
+	if err == nil {
+		err = json.Unmarshal(b.Options, &res)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id, _ := json.Marshal(b.ChallengeID)
+	res["challenge_id"] = id
+	w.Header().Set("Cache-Control", "no-store")
+	encode(w, http.StatusOK, res)
 }
 
 func (s *Server) handleFinishPasskeyLogin() http.Handler {

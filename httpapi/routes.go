@@ -40,6 +40,7 @@ func (s *Server) routes() http.Handler {
 	route("/v1/login/passkey/begin", map[string]http.Handler{"POST": s.passkeysOn(s.sameOrigin(s.handleBeginPasskeyLogin()))})
 	route("/v1/login/passkey/finish", map[string]http.Handler{"POST": s.passkeysOn(s.sameOrigin(s.handleFinishPasskeyLogin()))})
 	route("/v1/login/step-up", map[string]http.Handler{"POST": s.authed(s.handleStepUp())})
+	route("/v1/login/step-up/begin", map[string]http.Handler{"POST": s.passkeysOn(s.authed(s.handleBeginStepUp()))})
 	route("/v1/me/email", map[string]http.Handler{"PUT": s.authed(s.handleChangeEmail())})
 	route("/v1/recovery", map[string]http.Handler{"POST": s.sameOrigin(s.handleRecovery())})
 	route("/v1/recovery/confirm", map[string]http.Handler{"POST": s.sameOrigin(s.handleRecoveryConfirm())})

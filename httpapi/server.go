@@ -30,6 +30,11 @@ type Config struct {
 	// GET /v1/verify?redirect=true sends a browser navigation without a
 	// valid credential there with 302, rd=<the original URL>.
 	SignInURL string
+	// StepUpURL, when set, is the step-up page (<issuer>/auth/step-up):
+	// GET /v1/verify?redirect=true&aal=2 sends a browser navigation whose
+	// login is at aal1 there with 302, rd=<the original URL>, rather than
+	// to sign in again.
+	StepUpURL string
 	// ForbiddenPage, when set, answers GET /v1/verify?redirect=true for a
 	// browser navigation whose user lacks the permission: it writes a 403
 	// HTML page. Without it, the answer is the usual 403 problem.

@@ -18,6 +18,7 @@ func TestVerifyRedirect(t *testing.T) {
 	var forbidden string
 	e := newEnv(t, options{http: httpapi.Config{
 		SignInURL: "https://auth.example.test/auth/signin",
+		StepUpURL: "https://auth.example.test/auth/step-up",
 		ForbiddenPage: func(w http.ResponseWriter, r *http.Request, p gatehouse.Principal, perm string) {
 			forbidden = p.User.Email + " lacks " + perm
 			w.Header().Set("Content-Type", "text/html")
@@ -52,6 +53,13 @@ func TestVerifyRedirect(t *testing.T) {
 	if r := e.do(c, "GET", "/v1/verify?redirect=true&permission=cart:write", nil, fwd...); r.status != 200 || r.header.Get("X-Gatehouse-Email") != "ada@example.com" {
 		t.Errorf("allowed: %d %v", r.status, r.header)
 	}
+	// A login at aal1 where aal2 is asked for steps up, rather than
+	// signing in again; an API client gets RFC 9470's 401.
+	r = e.do(c, "GET", "/v1/verify?redirect=true&aal=2", nil, fwd...)
+	if want := "https://auth.example.test/auth/step-up?rd=" + url.QueryEscape("https://app.example.test/orders?id=7&x=1"); r.status != http.StatusFound || r.header.Get("Location") != want {
+		t.Errorf("browser at aal1: %d Location %q, want 302 %q", r.status, r.header.Get("Location"), want)
+	}
+	wantProblem(t, e.do(c, "GET", "/v1/verify?redirect=true&aal=2", nil, "Accept", "application/json"), 401, "insufficient_user_authentication")
 
 	for _, q := range []string{"redirect=yes", "redirect=", "redirect=true&redirect=true", "Redirect=true", "redirect=TRUE"} {
 		t.Run(q, func(t *testing.T) {

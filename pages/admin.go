@@ -33,8 +33,9 @@ type adminView struct {
 	Logins   []adminLoginRow
 	Events   []eventRow
 	AuditURL string
-	// Factors are the user's second factors.
-	Factors gatehouse.Factors
+	// Factors are the user's second factors, and Passkeys their passkeys.
+	Factors  gatehouse.Factors
+	Passkeys []passkeyRow
 
 	// The audit page: its filters as typed, and the types to choose from.
 	User, Type string
@@ -159,6 +160,10 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, status int, 
 	if err == nil {
 		factors, err = h.svc.Factors(ctx, id)
 	}
+	var keys []passkeyRow
+	if err == nil {
+		keys, err = h.passkeyRows(r, id)
+	}
 	if err != nil {
 		pg := h.newPage(r, "error.title")
 		pg.signedIn(pr)
@@ -169,7 +174,7 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, status int, 
 		h.render(w, r, status, "problem", pg)
 		return
 	}
-	v := &adminView{Target: toUserRow(u), Events: toEventRows(events), Factors: factors}
+	v := &adminView{Target: toUserRow(u), Events: toEventRows(events), Factors: factors, Passkeys: keys}
 	for _, name := range slices.Sorted(maps.Keys(h.svc.Roles())) {
 		v.Roles = append(v.Roles, roleBox{Name: name, Checked: slices.Contains(u.Roles, name)})
 	}

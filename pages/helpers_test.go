@@ -75,6 +75,7 @@ func newEnv(t testing.TB, opt options) *env {
 	}
 	api := pc.API
 	api.SignInURL = srv.URL + "/auth/signin"
+	api.StepUpURL = srv.URL + "/auth/step-up"
 	api.ForbiddenPage = pg.Forbidden
 	root.Handle("/auth/", pg)
 	root.Handle("/", httpapi.NewServer(svc, log, api))

@@ -311,6 +311,11 @@ var english = messages{
 	"account.mfa_passkeys":                   "Your passkey is your second step: a password sign-in asks for it. You can also add an authenticator app.",
 	"mfa.no_method":                          "This account’s second step is a passkey, which cannot be used here right now. Ask an administrator.",
 	"mfa.passkey_failed":                     "The passkey did not work. Choose “Start again” to try it again, or enter a code.",
+	"stepup.title":                           "Confirm it is you",
+	"stepup.intro":                           "The page you asked for needs your second step, even though you are signed in.",
+	"stepup.passkey_failed":                  "The passkey did not work. Try again, or enter a code.",
+	"stepup.none":                            "The page you asked for needs a second step, and your account has none. Set up an authenticator app or a passkey on your account page, then open the page again.",
+	"stepup.cancel":                          "Go to your account instead",
 }
 
 var french = messages{
@@ -589,4 +594,9 @@ var french = messages{
 	"account.mfa_passkeys":                   "Votre clé d’accès est votre deuxième étape : une connexion par mot de passe la demande. Vous pouvez aussi ajouter une application d’authentification.",
 	"mfa.no_method":                          "La deuxième étape de ce compte est une clé d’accès, qui ne peut pas être utilisée ici pour le moment. Contactez un administrateur.",
 	"mfa.passkey_failed":                     "La clé d’accès n’a pas fonctionné. Choisissez « Recommencer » pour réessayer, ou saisissez un code.",
+	"stepup.title":                           "Confirmez que c’est vous",
+	"stepup.intro":                           "La page demandée exige votre deuxième étape, même si vous êtes connecté.",
+	"stepup.passkey_failed":                  "La clé d’accès n’a pas fonctionné. Réessayez, ou saisissez un code.",
+	"stepup.none":                            "La page demandée exige une deuxième étape, et votre compte n’en a pas. Configurez une application d’authentification ou une clé d’accès sur la page de votre compte, puis rouvrez la page.",
+	"stepup.cancel":                          "Aller plutôt à votre compte",
 }

@@ -42,6 +42,10 @@ type mfaView struct {
 	// Spent says a passkey was refused: its challenge is spent, and the
 	// page offers no other.
 	Spent bool
+	// StepUp says the forms raise the current login (/auth/step-up)
+	// rather than finish a sign-in; Token is then the passkey ceremony's
+	// challenge id.
+	StepUp bool
 
 	// Setting up an authenticator app: the QR code (a data:image/png URL
 	// that package totp made), the secret in groups of four to type by

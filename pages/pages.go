@@ -176,6 +176,7 @@ func (h *Handler) routes() *http.ServeMux {
 	route(accountPath+"/logins/signout", map[string]http.HandlerFunc{"POST": h.loggedIn(h.signoutOne)})
 	route(accountPath+"/logins/signout-others", map[string]http.HandlerFunc{"POST": h.loggedIn(h.signoutOthers)})
 	route(signinMFAPath, map[string]http.HandlerFunc{"GET": h.signinMFAPage, "POST": h.signinMFA})
+	route(stepUpPath, map[string]http.HandlerFunc{"GET": h.loggedIn(h.stepUpPage), "POST": h.loggedIn(h.stepUp)})
 	route(totpPath, map[string]http.HandlerFunc{"POST": h.loggedIn(h.enrollTOTP)})
 	route(totpPath+"/confirm", map[string]http.HandlerFunc{"POST": h.loggedIn(h.confirmTOTP)})
 	route(totpPath+"/remove", map[string]http.HandlerFunc{"POST": h.loggedIn(h.removeTOTP)})

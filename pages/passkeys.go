@@ -158,7 +158,8 @@ func (h *Handler) removePasskey(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// passkeyRows lists the user's passkeys for the account page.
+// passkeyRows lists the user's passkeys for the account page and the
+// user's admin page.
 func (h *Handler) passkeyRows(r *http.Request, userID string) ([]passkeyRow, error) {
 	keys, err := h.svc.ListPasskeys(r.Context(), userID)
 	if err != nil {

@@ -209,3 +209,29 @@ func TestPasskeyPagesOff(t *testing.T) {
 		has(t, r, "Passkeys are not available on this server.")
 	}
 }
+
+// TestAdminSeesPasskeys checks a user's admin page: it lists their
+// passkeys by name, and its reset removes them too.
+func TestAdminSeesPasskeys(t *testing.T) {
+	e := newEnv(t, options{svc: gatehouse.Config{
+		Secret: []byte("0123456789abcdef0123456789abcdef"), PublicURL: "https://localhost", Roles: adminRoles(),
+	}})
+	e.create("root@example.com", gatehouse.RoleAdmin)
+	e.register("ada@example.com")
+	root, ada := e.client(), e.client()
+	wantRedirect(t, e.signIn(root, "root@example.com", pw), "/auth/account")
+	wantRedirect(t, e.signIn(ada, "ada@example.com", pw), "/auth/account")
+	page := "/auth/admin/users/" + e.user("ada@example.com").ID
+	has(t, e.get(root, page), "<dt>Passkeys</dt><dd>None</dd>")
+
+	uv := passkeytest.Ceremony{Flags: passkeytest.FlagUP | passkeytest.FlagUV | passkeytest.FlagBE | passkeytest.FlagBS, Origin: "https://localhost"}
+	opts, f := ceremonyForm(t, e.post(ada, "/auth/account/passkeys", url.Values{"passkey_password": {pw}, "name": {"Ada's phone"}}))
+	f.Set("credential", string(passkeytest.New(t).Create(t, opts, uv)))
+	wantRedirect(t, e.post(ada, "/auth/account/passkeys/finish", f), "/auth/account?notice=passkey_added")
+
+	r := e.get(root, page)
+	has(t, r, "<dt>Passkeys</dt><dd>1</dd>", "<strong>Ada&#39;s phone</strong> <span class=\"tag\">Synced</span>", "never used", `action="`+page+`/mfa/reset"`)
+	checkLabels(t, r)
+	wantRedirect(t, e.post(root, page+"/mfa/reset", url.Values{}), page+"?notice=factors_reset")
+	has(t, e.get(root, page), "<dt>Passkeys</dt><dd>None</dd>")
+}

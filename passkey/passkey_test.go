@@ -29,7 +29,7 @@ func newUser() passkey.User {
 // register runs a registration ceremony with a and returns u with the new
 // credential, as the caller would store it (through JSON, to hold that
 // the stored form is plain data).
-func register(t *testing.T, rp *passkey.RelyingParty, u passkey.User, a *authenticator, flags byte) passkey.User {
+func register(t testing.TB, rp *passkey.RelyingParty, u passkey.User, a *authenticator, flags byte) passkey.User {
 	t.Helper()
 	opts, state, err := rp.BeginRegistration(u)
 	if err != nil {
@@ -48,7 +48,7 @@ func register(t *testing.T, rp *passkey.RelyingParty, u passkey.User, a *authent
 }
 
 // finder returns a find function that knows only u.
-func finder(t *testing.T, u passkey.User) func(handle, credID []byte) (passkey.User, error) {
+func finder(t testing.TB, u passkey.User) func(handle, credID []byte) (passkey.User, error) {
 	return func(handle, credID []byte) (passkey.User, error) {
 		if !bytes.Equal(handle, u.ID) {
 			return passkey.User{}, passkey.ErrInvalidCredential

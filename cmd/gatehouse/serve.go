@@ -196,6 +196,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 		return usagef("--issuer, --redirect-domains: %v", err)
 	}
 	apiCfg.SignInURL = strings.TrimSuffix(*issuer, "/") + "/auth/signin"
+	apiCfg.StepUpURL = strings.TrimSuffix(*issuer, "/") + "/auth/step-up"
 	apiCfg.ForbiddenPage = pg.Forbidden
 	api := httpapi.NewServer(svc, log, apiCfg)
 	root := http.NewServeMux()
