@@ -70,6 +70,7 @@ var eventTypes = []string{
 	EventRecoveryRequested, EventPasswordReset, EventVerificationRequested, EventEmailVerified,
 	EventEmailChangeRequested, EventEmailChanged, EventEmailSent, EventEmailFailed,
 	EventMFAEnrolled, EventMFARemoved, EventMFAFailed, EventRecoveryCodeUsed, EventLoginSteppedUp,
+	EventPasskeyAdded, EventPasskeyRemoved,
 	EventClientCreated, EventClientRemoved, EventConsentGranted, EventConsentRevoked,
 }
 

@@ -19,7 +19,7 @@ const (
 )
 
 // Permissions the server itself checks. A role grants them like any other
-// (the built-in admin role, "*", grants all three); the JSON API and the
+// (the built-in admin role, "*", grants them all); the JSON API and the
 // pages both check these names, so each rule is written once.
 const (
 	// PermUsersAdmin lets a user find, disable, enable and sign out

@@ -64,6 +64,11 @@ func (s *Server) routes() http.Handler {
 	})
 	route("/v1/admin/users/{id}/recovery", map[string]http.Handler{"POST": s.permitted(gatehouse.PermUsersAdmin, s.handleAdminRecovery())})
 	route("/v1/admin/users/{id}/sessions", map[string]http.Handler{"DELETE": s.permitted(gatehouse.PermUsersAdmin, s.handleAdminRevokeSessions())})
+	route("/v1/admin/clients", map[string]http.Handler{
+		"GET":  s.permitted(gatehouse.PermClientsAdmin, s.handleAdminClients()),
+		"POST": s.permitted(gatehouse.PermClientsAdmin, s.handleAdminAddClient()),
+	})
+	route("/v1/admin/clients/{id}", map[string]http.Handler{"DELETE": s.permitted(gatehouse.PermClientsAdmin, s.handleAdminRemoveClient())})
 	route("/v1/admin/audit", map[string]http.Handler{"GET": s.permitted(gatehouse.PermAuditRead, s.handleAdminAudit())})
 	if s.cfg.Metrics != nil {
 		route("/metrics", map[string]http.Handler{"GET": s.cfg.Metrics})

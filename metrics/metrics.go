@@ -126,7 +126,7 @@ func (m *Metrics) Request(route string, status int, d time.Duration) {
 
 // Login implements gatehouse.Metrics.
 func (m *Metrics) Login(mode gatehouse.Mode, outcome string) {
-	if mode != gatehouse.ModeSession && mode != gatehouse.ModeToken {
+	if mode != gatehouse.ModeSession && mode != gatehouse.ModeToken && mode != gatehouse.ModeOIDC {
 		mode = "other"
 	}
 	m.logins.WithLabelValues(string(mode), outcome).Inc()

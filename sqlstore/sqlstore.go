@@ -11,7 +11,9 @@
 // the same tables and columns (but for Engine.KeySeq). Times are integer
 // Unix nanoseconds, the zero time.Time is 0, and they come back in UTC.
 // Text columns that may be empty hold the empty string rather than NULL,
-// except logins.secret_hash, which is NULL for token logins.
+// except logins.secret_hash, which is NULL but for sessions,
+// logins.app_id, NULL but for oidc logins (both so that their constraints
+// concern only those), and apps.secret_hash, NULL for a public app.
 package sqlstore
 
 import (
@@ -57,7 +59,9 @@ type Engine interface {
 	// users.email.
 	EmailTaken(err error) bool
 	// RolesArg returns roles as the users.roles column takes them, and
-	// ScanRoles where a Scan of that column goes to set *roles.
+	// ScanRoles where a Scan of that column goes to set *roles. The other
+	// lists of strings (apps' URIs, consents' scopes) are stored alike and
+	// go through them too.
 	RolesArg(roles []string) (any, error)
 	ScanRoles(roles *[]string) any
 	// LockFeed runs in a transaction before it adds to the revocation

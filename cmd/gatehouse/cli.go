@@ -38,6 +38,7 @@ commands:
   user add|list|disable|enable|roles|recover|mfa reset
   sessions list|revoke
   keys rotate|list            signing keys of access tokens
+  clients add|list|remove     OpenID Connect clients
   version                     print the version
 run "gatehouse <command> -h" for its flags`
 
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return sessionsCmd(ctx, rest, env(getenv), std)
 	case "keys":
 		return keysCmd(ctx, rest, env(getenv), std)
+	case "clients":
+		return clientsCmd(ctx, rest, env(getenv), std)
 	case "version":
 		fmt.Fprintln(stdout, "gatehouse", version())
 		return nil
