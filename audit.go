@@ -72,6 +72,7 @@ var eventTypes = []string{
 	EventMFAEnrolled, EventMFARemoved, EventMFAFailed, EventRecoveryCodeUsed, EventLoginSteppedUp,
 	EventPasskeyAdded, EventPasskeyRemoved,
 	EventClientCreated, EventClientRemoved, EventConsentGranted, EventConsentRevoked,
+	EventCodeReused,
 }
 
 // EventTypes returns the audit event types the server records.

@@ -512,11 +512,11 @@ func (s *Service) RefreshAppLogin(ctx context.Context, appID, refresh string, c 
 	return AppLogin{User: u, Login: l, Grant: g, RefreshToken: next}, nil
 }
 
-// AppTokenLogin returns the user and live login an app's access token
-// names (its sub and sid), for /oauth2/userinfo: CodeInvalidToken when the
-// login was revoked or ended, is not the app's or the user's, or the user
-// is disabled.
-func (s *Service) AppTokenLogin(ctx context.Context, appID, loginID, userID string) (User, AppGrant, error) {
+// AppTokenLogin returns the user and grant of the live app login an
+// access token names (its sid and sub), for /oauth2/userinfo:
+// CodeInvalidToken when the login was revoked or has ended, is not an
+// app's or not the user's, or the user is disabled.
+func (s *Service) AppTokenLogin(ctx context.Context, loginID, userID string) (User, AppGrant, error) {
 	invalid := Errorf(CodeInvalidToken, "the access token's login has ended")
 	if s.tok == nil || !possibleID(loginID) || s.tok.isRevoked(loginID) {
 		return User{}, AppGrant{}, invalid
@@ -531,7 +531,7 @@ func (s *Service) AppTokenLogin(ctx context.Context, appID, loginID, userID stri
 	if l.UserID != userID || l.Mode != ModeOIDC || !l.Live(s.now()) {
 		return User{}, AppGrant{}, invalid
 	}
-	g, err := s.appGrant(ctx, l, appID)
+	g, err := s.appGrant(ctx, l, l.AppID)
 	if ErrorCode(err) == CodeInvalidGrant {
 		return User{}, AppGrant{}, invalid
 	}

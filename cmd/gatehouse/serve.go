@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/httpapi"
 	"github.com/gatehouse/gatehouse/metrics"
+	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/pages"
 	"github.com/gatehouse/gatehouse/passkey"
 	"github.com/gatehouse/gatehouse/redis"
@@ -82,6 +83,8 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	if err != nil {
 		return err
 	}
+	// The OpenID Connect library logs through slog's default logger.
+	slog.SetDefault(log)
 	trusted, err := parsePrefixes(proxies)
 	if err != nil {
 		return usagef("--trusted-proxies: %v", err)
@@ -199,8 +202,17 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	apiCfg.StepUpURL = strings.TrimSuffix(*issuer, "/") + "/auth/step-up"
 	apiCfg.ForbiddenPage = pg.Forbidden
 	api := httpapi.NewServer(svc, log, apiCfg)
+	// The OpenID Connect provider is on whenever the server runs: it
+	// signs with the token mode's keys, which serve always has. With no
+	// app added (gatehouse clients add), it refuses every request.
+	provider, err := oidc.New(svc, oidc.Config{Issuer: *issuer, API: apiCfg}, log)
+	if err != nil {
+		return usagef("--issuer: %v", err)
+	}
 	root := http.NewServeMux()
 	root.Handle("/auth/", pg)
+	root.Handle(oidc.DiscoveryPath, provider)
+	root.Handle("/oauth2/", provider)
 	root.Handle("/", api)
 
 	ln, err := net.Listen("tcp", *addr)
