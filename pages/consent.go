@@ -60,11 +60,11 @@ func scopeKeys(scopes []string) []string {
 func continueURL(id string) string { return continuePath + "?id=" + url.QueryEscape(id) }
 
 // requestOf returns the live authorization request that rd, a return URL
-// of the pages, continues (the provider's continue URL), and its app;
-// ok is false when rd is not one.
+// of the pages, continues (the provider's continue URL, as a path or on
+// the issuer's origin), and its app; ok is false when rd is not one.
 func (h *Handler) requestOf(ctx context.Context, rd string) (gatehouse.AuthRequest, gatehouse.App, bool) {
-	u, err := url.Parse(rd)
-	if err != nil || u.Host != "" || u.Path != continuePath {
+	u, err := url.Parse(strings.TrimPrefix(rd, h.issuer))
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Path != continuePath {
 		return gatehouse.AuthRequest{}, gatehouse.App{}, false
 	}
 	req, err := h.svc.AuthRequest(ctx, u.Query().Get("id"))

@@ -47,6 +47,8 @@ func TestConsentPage(t *testing.T) {
 	if csp := signin.header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://wiki.example.net:8443 ") {
 		t.Errorf("sign-in for an app: CSP %s", csp)
 	}
+	// The provider sends the continue URL on the issuer's origin.
+	has(t, e.get(c, "/auth/signin?rd="+url.QueryEscape(e.srv.URL+continueURL)), "You will return to Wiki &lt;&amp;&gt;.")
 	wantRedirect(t, e.signIn(c, "ada@example.com", pw, "rd", continueURL), continueURL)
 
 	r := e.get(c, page)
