@@ -59,6 +59,7 @@ type roleBox struct {
 type adminLoginRow struct {
 	Device, IP, LastSeen, LastSeenISO string
 	Token                             bool
+	App                               bool // an app's sign-in (OpenID Connect); Device is the app
 }
 
 // eventRow is one audit event as the admin pages show it.
@@ -181,7 +182,7 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, status int, 
 	for _, l := range logins {
 		row := adminLoginRow{
 			Device: l.Device, IP: l.IP, LastSeen: shownTime(l.LastSeenAt), LastSeenISO: isoTime(l.LastSeenAt),
-			Token: l.Mode == gatehouse.ModeToken,
+			Token: l.Mode == gatehouse.ModeToken, App: l.Mode == gatehouse.ModeOIDC,
 		}
 		if row.Device == "" {
 			row.Device = p.L.T("account.device_unknown")

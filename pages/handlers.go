@@ -186,6 +186,7 @@ var notices = map[string]string{
 	"passkey_added":     "notice.passkey_added",
 	"passkey_renamed":   "notice.passkey_renamed",
 	"passkey_removed":   "notice.passkey_removed",
+	"app_revoked":       "notice.app_revoked",
 }
 
 func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -210,7 +211,7 @@ func (h *Handler) account(w http.ResponseWriter, r *http.Request, status int, p 
 	for i, l := range logins {
 		p.Logins[i] = loginRow{
 			ID: l.ID, Device: l.Device, IP: l.IP, LastSeenAt: l.LastSeenAt, CreatedAt: l.CreatedAt,
-			Current: l.ID == pr.Login.ID, Token: l.Mode == gatehouse.ModeToken,
+			Current: l.ID == pr.Login.ID, Token: l.Mode == gatehouse.ModeToken, App: l.Mode == gatehouse.ModeOIDC,
 		}
 	}
 	p.OtherLogins = len(logins) > 1
@@ -230,6 +231,11 @@ func (h *Handler) account(w http.ResponseWriter, r *http.Request, status int, p 
 			h.render(w, r, h.fail(w, r, pg, err), "problem", pg)
 			return
 		}
+	}
+	if p.Apps, err = h.appRows(r, pr.User.ID); err != nil {
+		pg := h.newPage(r, "error.title")
+		h.render(w, r, h.fail(w, r, pg, err), "problem", pg)
+		return
 	}
 	h.render(w, r, status, "account", p)
 }

@@ -198,7 +198,8 @@ func (h *Handler) routes() *http.ServeMux {
 	route(signinPasskeyPath, map[string]http.HandlerFunc{"POST": h.passkeysOn(h.beginPasskeySignin)})
 	route(signinPasskeyPath+"/finish", map[string]http.HandlerFunc{"POST": h.passkeysOn(h.finishPasskeySignin)})
 	route(scriptPath, map[string]http.HandlerFunc{"GET": h.serveScript})
-	// Later: /auth/consent (OpenID Connect).
+	route(consentPath, map[string]http.HandlerFunc{"GET": h.loggedIn(h.consentPage), "POST": h.loggedIn(h.answerConsent)})
+	route(revokeAppPath, map[string]http.HandlerFunc{"POST": h.loggedIn(h.revokeApp)})
 	route(stylePath, map[string]http.HandlerFunc{"GET": h.serveStyle})
 	if h.logo != nil {
 		route(logoPath, map[string]http.HandlerFunc{"GET": h.serveLogo})
@@ -304,6 +305,11 @@ type page struct {
 	PasskeysOn bool
 	Passkeys   []passkeyRow
 	Ceremony   *ceremony
+
+	// Consent is the consent page's; Apps the account page's "Apps with
+	// access".
+	Consent *consentView
+	Apps    []appRow
 }
 
 // signedIn puts who is signed in on the page, and the links of the nav
@@ -341,6 +347,12 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 }
 
 func (h *Handler) renderCSP(w http.ResponseWriter, r *http.Request, status int, name string, p *page, csp []string) {
+	if req, app, ok := h.requestOf(r.Context(), p.Form.RD); ok {
+		// The page signs in for an app's authorization request: it names
+		// the app, and its forms may end at the app's redirect URI.
+		p.ReturnHost = app.Name
+		csp = withFormTarget(csp, redirectOrigin(req.RedirectURI))
+	}
 	buf := buffers.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); buffers.Put(buf) }()
 	if err := h.tmpl[p.Lang][name].ExecuteTemplate(buf, "layout", p); err != nil {
@@ -531,7 +543,7 @@ var fixedWords = regexp.MustCompile(`\{\{\s*(?:\.L\.T\s+"([^"]+)"|\.L\.F\s+"([^"
 var htmlText = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
 
 // pageNames are the templates beside layout.html, one per page.
-var pageNames = []string{"signin", "signup", "account", "forbidden", "problem", "recover", "reset", "verify_email", "admin_users", "admin_user", "admin_audit", "mfa", "totp_setup", "recovery_codes", "passkey"}
+var pageNames = []string{"signin", "signup", "account", "forbidden", "problem", "recover", "reset", "verify_email", "admin_users", "admin_user", "admin_audit", "mfa", "totp_setup", "recovery_codes", "passkey", "consent"}
 
 // parseLanguage parses the templates with m's fixed words and the brand
 // in place, or as they are written when m is nil.

@@ -11,6 +11,9 @@ type loginRow struct {
 	ID, Device, IP        string // Device "" is shown as an unknown device
 	LastSeenAt, CreatedAt time.Time
 	Current, Token        bool
+	// App marks an app's sign-in through OpenID Connect; Device is then
+	// the app's name.
+	App bool
 }
 
 // shownFormat is how the pages write a time: the same in every language,
@@ -32,7 +35,7 @@ func isoTime(t time.Time) string   { return t.UTC().Format(time.RFC3339) }
 // values, the only two places values appear below.
 func loginsHTML(m messages, rows []loginRow) template.HTML {
 	e := htmlText.Replace
-	token, here := e(m.T("account.mode_token")), e(m.T("account.this_one"))
+	token, app, here := e(m.T("account.mode_token")), e(m.T("account.mode_oidc")), e(m.T("account.this_one"))
 	address, seen, since := e(m.T("account.address")), e(m.T("account.last_seen")), e(m.T("account.signed_in_at"))
 	signout, unknown := e(m.T("account.signout_one")), m.T("account.device_unknown")
 	// The button's accessible name, "Sign out of %s, last seen %s", is
@@ -55,9 +58,13 @@ func loginsHTML(m messages, rows []loginRow) template.HTML {
 		b.WriteString("\">\n<div class=\"what\"><span class=\"device\">")
 		text(device)
 		b.WriteString(`</span>`)
-		if r.Token {
+		if r.Token || r.App {
 			b.WriteString(` <span class="tag">`)
-			b.WriteString(token)
+			if r.App {
+				b.WriteString(app)
+			} else {
+				b.WriteString(token)
+			}
 			b.WriteString(`</span>`)
 		}
 		if r.Current {

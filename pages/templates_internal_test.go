@@ -36,7 +36,7 @@ func TestTemplatesSameAsDynamic(t *testing.T) {
 			AuditURL: "/auth/admin/audit?user=u1", User: "u1", Type: "login.failed", Types: []string{"login.failed", "logout"},
 			Factors: gatehouse.Factors{TOTP: true, RecoveryCodesLeft: 7},
 		}
-		rows := []loginRow{{ID: "l1", Device: "Ada's <laptop>", IP: "192.0.2.7", LastSeenAt: now, CreatedAt: now, Current: true}, {ID: "l2", Token: true}}
+		rows := []loginRow{{ID: "l1", Device: "Ada's <laptop>", IP: "192.0.2.7", LastSeenAt: now, CreatedAt: now, Current: true}, {ID: "l2", Token: true}, {ID: "l3", Device: "Grafana", App: true}}
 		for _, p := range []page{
 			{Title: "signin.title", User: user, Form: form{Email: `"x"@example.com`, RD: "/auth/account?x=1&y=2", Remember: true}, Signup: true, ReturnHost: "app.example.com"},
 			{Title: "signin.title", Error: m.T("error.invalid_credentials"), Invalid: "password", User: user, Logo: true},
@@ -59,6 +59,9 @@ func TestTemplatesSameAsDynamic(t *testing.T) {
 				Factors: gatehouse.Factors{TOTP: true, RecoveryCodesLeft: 2},
 			}, Invalid: "codes_password", LoginsHTML: loginsHTML(m, rows)},
 			{Title: "account.title", User: user, Invalid: "remove_password", MFA: &mfaView{Factors: gatehouse.Factors{TOTP: true, RecoveryCodesLeft: 10}}},
+			// OpenID Connect: the consent page, and apps with access.
+			{Title: "consent.title", User: user, Consent: &consentView{ID: "req<&>", App: `Grafana "<b>"`, Scopes: scopeKeys(gatehouse.AppScopes)}},
+			{Title: "account.title", User: user, Apps: []appRow{{ID: "app1", Name: "Gitea & co", Scopes: []string{"scope.openid", "scope.email"}, Granted: "2026-12-03 10:00 UTC", GrantedISO: "2026-12-03T10:00:00Z"}}},
 		} {
 			p.L, p.Lang, p.Brand, p.Admin = m, lang, brand, admin
 			p.CanAdmin, p.CanAudit = p.User != nil, p.User != nil
