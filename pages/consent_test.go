@@ -21,7 +21,7 @@ func newAuthRequest(t *testing.T, e *env, scopes ...string) (gatehouse.App, gate
 	}
 	req, err := e.svc.StartAuthRequest(ctx, gatehouse.NewAuthRequest{
 		AppID: app.ID, RedirectURI: app.RedirectURIs[0], Scopes: scopes, CodeChallengeMethod: "S256", Request: []byte("{}"),
-	})
+	}, gatehouse.Client{IP: "192.0.2.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
