@@ -96,6 +96,11 @@ var auditPages = []auditPage{
 	{name: "recovery codes", as: asUser, form: map[string]string{"#code": "{totp}"},
 		ready: `document.querySelectorAll("ol.codes li").length === 10 && document.querySelector("a[download]")`},
 	{name: "account two-step on", path: "/auth/account", as: asUser, ready: `document.querySelector("#codes_password")`},
+	// An app that is not trusted ({client}, added by newAuditSite) asks
+	// asUser for consent.
+	{name: "consent", as: asUser, path: "/oauth2/authorize?client_id={client}&response_type=code&scope=openid+email+offline_access" +
+		"&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcallback&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGEJtTwvnM&code_challenge_method=S256",
+		ready: `location.pathname === "/auth/consent" && document.querySelector("button[value=allow]")`},
 	// asUser's login, made with the password before the app was set up,
 	// is at aal1: the step-up page asks for a code.
 	{name: "step-up", path: "/auth/step-up?rd=%2Fauth%2Faccount", as: asUser, ready: `document.querySelector("#code") && !document.querySelector("form[data-webauthn]")`},
@@ -180,6 +185,12 @@ func newAuditSite(t *testing.T, flags ...string) *auditSite {
 		}
 		return len(tokens) == 2
 	})
+	out, errOut, code := cli(t, "", nil, "clients", "add", "--db", s.db, "--name", "Wiki", "--redirect-uri", "http://127.0.0.1:9/callback")
+	client := clientIDLine.FindStringSubmatch(out)
+	if code != 0 || client == nil {
+		t.Fatalf("clients add: %d %s", code, errOut)
+	}
+	tokens["{client}"] = client[1]
 	browser := newBrowser(t)
 	site := &auditSite{s: s, tabs: map[string]*tab{asNobody: openTab(t, browser, s.url, "signed out")}, userID: created.body["id"].(string), tokens: tokens}
 	for as, email := range map[string]string{asUser: auditEmail, asAdmin: adminEmail} {
