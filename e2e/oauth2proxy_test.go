@@ -74,9 +74,10 @@ func tokenPayload(jwt string) map[string]any {
 // opens the app; oauth2-proxy asks for acr 2, so Gatehouse's step-up page
 // asks for the second factor, then its consent page for the app (not
 // trusted), and the app gets the right user, with an ID token at acr 2.
-// The app's sign-in is then a login on the account page, and "Remove
-// access" there ends oauth2-proxy's session at its next refresh: the next
-// visit asks for consent again.
+// The app's sign-in is then a login on the account page: signing it out
+// there ends oauth2-proxy's session at its next refresh (oauth2-proxy signs
+// in again, a new login), and "Remove access" does too, after which the
+// next visit asks for consent again.
 func TestOAuth2Proxy(t *testing.T) {
 	exe := needOAuth2Proxy(t)
 	addr := freeAddr(t)
@@ -164,13 +165,29 @@ func TestOAuth2Proxy(t *testing.T) {
 		}
 	}
 
-	// The app's sign-in is a login of ada's, and Wiki has access.
-	b.do("opening the account page", chromedp.Navigate(issuer+"/auth/account"))
-	b.waitFor("the account page", at(issuer, "/auth/account")+` && document.querySelector("#apps") !== null`, stepTimeout)
-	if text := b.mainText(); !strings.Contains(text, "App sign-in") || !strings.Contains(text, "Wiki") {
-		t.Errorf("the account page shows no app login for Wiki:\n%s", text)
+	// The app's sign-in is a login of ada's: signing it out on the account
+	// page ends oauth2-proxy's session at its next refresh, and it signs
+	// in again (consent remembered): a new login of the app.
+	const appLoginID = `Array.from(document.querySelectorAll("li.login")).filter(li => li.textContent.includes("App sign-in")).map(li => li.querySelector("input[name=id]").value).join(",")`
+	openAccount := func() string {
+		t.Helper()
+		b.do("opening the account page", chromedp.Navigate(issuer+"/auth/account"))
+		b.waitFor("the account page", at(issuer, "/auth/account")+` && document.querySelector("#apps") !== null`, stepTimeout)
+		return eval[string](b, appLoginID)
+	}
+	first := openAccount()
+	if first == "" || strings.Contains(first, ",") || !strings.Contains(b.mainText(), "Wiki") {
+		t.Fatalf("the account page shows app logins %q, want one, of Wiki:\n%s", first, b.mainText())
 	}
 	b.screenshot("oauth2-proxy-account.png")
+	b.do("signing the app's login out", chromedp.Click(chromedp.CSS(fmt.Sprintf(`li.login:has(input[value=%q]) form button`, first))))
+	b.waitFor("the notice", at(issuer, "/auth/account")+` && document.querySelector(".notice") !== null`, stepTimeout)
+	time.Sleep(2500 * time.Millisecond)
+	b.do("opening the app after its login was signed out", chromedp.Navigate(target))
+	b.waitFor("the app again", at(appOrigin, "/private/page")+` && document.getElementById("email") !== null`, stepTimeout)
+	if second := openAccount(); second == "" || second == first || strings.Contains(second, first) {
+		t.Errorf("app logins after signing the first out: %q (the first was %q): oauth2-proxy's refresh was not refused", second, first)
+	}
 	b.do("removing Wiki's access", chromedp.Click(chromedp.CSS(`form[action="/auth/account/apps/revoke"] button`)))
 	b.waitFor("the notice", at(issuer, "/auth/account")+` && document.querySelector(".notice") !== null`, stepTimeout)
 	if text := b.mainText(); strings.Contains(text, "App sign-in") {
