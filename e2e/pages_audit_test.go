@@ -72,6 +72,8 @@ var auditPages = []auditPage{
 	{name: "forbidden", path: "/v1/verify?permission=users:admin&redirect=true", as: asUser,
 		ready: `document.querySelector("a.button")`},
 	{name: "not found", path: "/auth/nowhere", ready: `document.querySelector("h1")`},
+	{name: "app request refused", path: "/oauth2/authorize?client_id=nobody&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fevil.example%2Fcb",
+		ready: `document.querySelector("h1") && document.querySelector(".error")`},
 	{name: "recover", path: "/auth/recover", ready: `document.querySelector("#email")`},
 	{name: "recover sent", path: "/auth/recover",
 		// Not asUser's address: a new link would replace {reset}.

@@ -92,7 +92,7 @@ func newEnv(t testing.TB, opts ...func(*gatehouse.Config)) *env {
 	}
 	api.SignInURL = srv.URL + "/auth/signin"
 	api.ForbiddenPage = pg.Forbidden
-	provider, err := oidc.New(svc, oidc.Config{Issuer: srv.URL, API: api}, log)
+	provider, err := oidc.New(svc, oidc.Config{Issuer: srv.URL, API: api, ErrorPage: pg.RequestRefused}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,11 +74,16 @@ func (f *fixture) refresh(rt string, headers ...string) (int, map[string]any) {
 	return f.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, headers...)
 }
 
-// page checks an answer shown to the browser, not sent to the app.
+// page checks an answer shown to the browser, not sent to the app: the
+// pages' refusal page, with the reason.
 func page(t *testing.T, r response) {
 	t.Helper()
 	if r.status != http.StatusBadRequest || r.location() != "" {
 		t.Fatalf("got %d Location %q, want 400 and no redirect\n%s", r.status, r.location(), r.body)
+	}
+	if !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") || !strings.Contains(r.body, "<h1>This sign-in cannot go on</h1>") ||
+		!strings.Contains(r.body, "The reason:") || r.header.Get("Content-Security-Policy") == "" {
+		t.Fatalf("the refusal is not the pages' page: %q\n%s", r.header.Get("Content-Type"), r.body)
 	}
 }
 

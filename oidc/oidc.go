@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -53,6 +54,14 @@ type Config struct {
 	// API is the JSON API's settings: the session cookie the continue
 	// and logout endpoints read, and how the client address is found.
 	API httpapi.Config
+	// ErrorPage, when set, writes the page a browser gets when an
+	// authorization request, its continuation or a logout is refused and
+	// cannot be sent back to the app (an unknown client, a redirect URI
+	// the client did not register, a request that ended): message says
+	// why, in the library's or the Service's words. Without it, the
+	// answer is plain text. serve sets it to the pages' (pages.Handler's
+	// RequestRefused).
+	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, message string)
 }
 
 // Handler is the provider as an http.Handler: see New.
@@ -140,13 +149,13 @@ func New(svc *gatehouse.Service, cfg Config, log *slog.Logger) (*Handler, error)
 	lim := func(next http.Handler) http.Handler { return http.MaxBytesHandler(next, 64<<10) }
 	mux := http.NewServeMux()
 	mux.Handle("GET "+DiscoveryPath, h.serveDiscovery())
-	mux.Handle(AuthorizePath, noStore(lim(h.withClient(h.iss(h.provider)))))
-	mux.Handle(AuthorizePath+"/callback", noStore(lim(h.withClient(h.iss(h.sameBrowser(h.provider))))))
-	mux.Handle("GET "+ContinuePath, noStore(h.withClient(h.iss(h.continueHandler()))))
+	mux.Handle(AuthorizePath, noStore(lim(h.withClient(h.refusalPage(h.iss(h.provider))))))
+	mux.Handle(AuthorizePath+"/callback", noStore(lim(h.withClient(h.refusalPage(h.iss(h.sameBrowser(h.provider)))))))
+	mux.Handle("GET "+ContinuePath, noStore(h.withClient(h.refusalPage(h.iss(h.continueHandler())))))
 	mux.Handle("POST "+TokenPath, noStore(lim(h.withClient(h.tokenRequest(h.provider)))))
 	mux.Handle(UserinfoPath, noStore(lim(h.withClient(bearerRefusal(h.provider)))))
 	mux.Handle("POST "+RevokePath, noStore(lim(h.withClient(h.provider))))
-	mux.Handle(LogoutPath, noStore(lim(h.withClient(h.withBrowser(h.provider)))))
+	mux.Handle(LogoutPath, noStore(lim(h.withClient(h.refusalPage(h.withBrowser(h.provider))))))
 	mux.Handle("/oauth2/", http.NotFoundHandler())
 	h.handler = httpapi.LogRequests(log, cfg.API.OnRequest)(mux)
 	return h, nil
@@ -322,6 +331,51 @@ func (h *Handler) sameBrowser(next http.Handler) http.Handler {
 // iss adds the issuer to every authorization response, success or error,
 // sent to an app's redirect URI (RFC 9207), so that an app talking to
 // several providers knows which one answered.
+// refusalPage turns the plain-text refusals of the browser's endpoints
+// (the library's, and the continue endpoint's) into Config.ErrorPage.
+func (h *Handler) refusalPage(next http.Handler) http.Handler {
+	if h.cfg.ErrorPage == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pw := &refusalWriter{ResponseWriter: w}
+		next.ServeHTTP(pw, r)
+		if pw.status != 0 {
+			h.cfg.ErrorPage(w, r, pw.status, strings.TrimSpace(pw.body.String()))
+		}
+	})
+}
+
+// refusalWriter holds back an answer of status 400 or more in plain text,
+// for refusalPage to write as a page; it lets anything else through.
+type refusalWriter struct {
+	http.ResponseWriter
+	status int // the status held back; 0 while none is
+	body   bytes.Buffer
+}
+
+func (w *refusalWriter) WriteHeader(status int) {
+	if w.status == 0 && status >= http.StatusBadRequest && strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
+		w.status = status
+		w.Header().Del("Content-Type")
+		return
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *refusalWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		return w.ResponseWriter.Write(b)
+	}
+	if w.body.Len() < maxRefusal {
+		w.body.Write(b[:min(len(b), maxRefusal-w.body.Len())])
+	}
+	return len(b), nil
+}
+
+// maxRefusal bounds the message a refusal page shows.
+const maxRefusal = 1 << 10
+
 func (h *Handler) iss(next http.Handler) http.Handler {
 	own := []string{strings.TrimSuffix(h.issuer, "/") + "/oauth2/", strings.TrimSuffix(h.issuer, "/") + "/auth/"}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -201,3 +201,17 @@ func (h *Handler) revokeApp(w http.ResponseWriter, r *http.Request) {
 		h.seeOther(w, accountPath+"?notice=app_revoked")
 	}
 }
+
+// RequestRefused writes the page a browser gets when an OpenID Connect
+// request is refused and cannot be sent back to the app (see
+// oidc.Config.ErrorPage): an unknown client, a redirect URI the client did
+// not register, a request that ended. message, the provider's reason in
+// its words, follows the page's own.
+func (h *Handler) RequestRefused(w http.ResponseWriter, r *http.Request, status int, message string) {
+	p := h.newPage(r, "oidc.refused_title")
+	p.Error = p.L.T("oidc.refused")
+	if message != "" {
+		p.Error += " " + message
+	}
+	h.render(w, r, status, "problem", p)
+}

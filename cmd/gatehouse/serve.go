@@ -206,7 +206,7 @@ func serve(ctx context.Context, args []string, getenv env, std stdio) error {
 	// The OpenID Connect provider is on whenever the server runs: it
 	// signs with the token mode's keys, which serve always has. With no
 	// app added (gatehouse clients add), it refuses every request.
-	provider, err := oidc.New(svc, oidc.Config{Issuer: *issuer, API: apiCfg}, log)
+	provider, err := oidc.New(svc, oidc.Config{Issuer: *issuer, API: apiCfg, ErrorPage: pg.RequestRefused}, log)
 	if err != nil {
 		return usagef("--issuer: %v", err)
 	}
