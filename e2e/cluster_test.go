@@ -42,25 +42,26 @@ func TestCluster(t *testing.T) {
 
 // fastPath checks that changes travelled through Redis rather than the
 // one-second poll: each delay is already checked against the contract's
-// bound; their mean says which path carried them. Polling alone averages
-// half a second (the poll's phase is random), Redis a few milliseconds.
+// bound; their median says which path carried most of them. Polling alone
+// has a median of half a second (the poll's phase is random), Redis of a
+// few milliseconds; the median, unlike the mean, is not moved by the odd
+// change that a loaded machine delays.
 func fastPath(t *testing.T, delays ...map[string]time.Duration) {
 	t.Helper()
-	var sum time.Duration
-	n := 0
+	var all []time.Duration
 	for _, m := range delays {
 		for _, d := range m {
-			sum += d
-			n++
+			all = append(all, d)
 		}
 	}
-	if n == 0 {
+	if len(all) == 0 {
 		return
 	}
-	mean := sum / time.Duration(n)
-	t.Logf("mean propagation over %d changes: %v", n, mean.Round(time.Millisecond))
-	if mean >= 300*time.Millisecond {
-		t.Errorf("mean propagation %v over %d changes, want under 300ms with Redis (polling alone averages 500ms)", mean.Round(time.Millisecond), n)
+	slices.Sort(all)
+	median := all[len(all)/2]
+	t.Logf("propagation over %d changes: median %v, slowest %v", len(all), median.Round(time.Millisecond), all[len(all)-1].Round(time.Millisecond))
+	if median >= 250*time.Millisecond {
+		t.Errorf("median propagation %v over %d changes, want under 250ms with Redis (polling alone is about 500ms)", median.Round(time.Millisecond), len(all))
 	}
 }
 
