@@ -273,6 +273,28 @@ func (e *env) signedInCode(p *rp, email string, a authorization) (*http.Client, 
 	return c, e.code(r, a.state)
 }
 
+// signedInTokens signs email in through p's authorization (a new one) and
+// exchanges the code: the browser, the tokens, and the sid of the app's
+// login, read from the verified ID token.
+func (e *env) signedInTokens(p *rp, email string) (*http.Client, *oauth2.Token, string) {
+	e.t.Helper()
+	a := newAuthorization()
+	browser, code := e.signedInCode(p, email, a)
+	tok, err := p.conf.Exchange(e.ctx, code, oauth2.VerifierOption(a.verifier))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	id, err := p.verifier.Verify(e.ctx, tok.Extra("id_token").(string))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var claims struct{ Sid string }
+	if err := id.Claims(&claims); err != nil || claims.Sid == "" {
+		e.t.Fatalf("the ID token has no sid: %v", err)
+	}
+	return browser, tok, claims.Sid
+}
+
 // code checks a redirect to the app with a code, state and iss, and
 // returns the code.
 func (e *env) code(r response, state string) string {

@@ -200,15 +200,7 @@ func TestRevocation(t *testing.T) {
 	u := e.register("ada@example.com")
 	app, secret := e.app(gatehouse.AppSpec{Trusted: true})
 	p := e.rp(app, secret)
-	a := newAuthorization()
-	_, code := e.signedInCode(p, "ada@example.com", a)
-	tok, err := p.conf.Exchange(e.ctx, code, oauth2.VerifierOption(a.verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var claims struct{ Sid string }
-	id, _ := p.verifier.Verify(e.ctx, tok.Extra("id_token").(string))
-	id.Claims(&claims)
+	_, tok, sid := e.signedInTokens(p, "ada@example.com")
 	feed, _ := e.svc.Revocations(t.Context(), 0, 100)
 
 	// Another app cannot revoke it.
@@ -230,8 +222,8 @@ func TestRevocation(t *testing.T) {
 		t.Error("userinfo answers the access token of a revoked login")
 	}
 	after, _ := e.svc.Revocations(t.Context(), 0, 100)
-	if len(after) != len(feed)+1 || after[len(after)-1].LoginID != claims.Sid || after[len(after)-1].UserID != u.ID {
-		t.Errorf("revocation feed = %+v, want the app's login %s added", after, claims.Sid)
+	if len(after) != len(feed)+1 || after[len(after)-1].LoginID != sid || after[len(after)-1].UserID != u.ID {
+		t.Errorf("revocation feed = %+v, want the app's login %s added", after, sid)
 	}
 	// Revoking again, or an unknown token, is 200 all the same.
 	for _, tk := range []string{tok.RefreshToken, "no-such-token"} {
@@ -241,12 +233,7 @@ func TestRevocation(t *testing.T) {
 	}
 
 	// Revoking an access token ends its login too.
-	a = newAuthorization()
-	_, code = e.signedInCode(p, "ada@example.com", a)
-	tok, err = p.conf.Exchange(e.ctx, code, oauth2.VerifierOption(a.verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, tok, _ = e.signedInTokens(p, "ada@example.com")
 	r = e.post(e.srv.Client(), oidc.RevokePath, url.Values{"token": {tok.AccessToken}, "token_type_hint": {"access_token"}}, basic(app.ID, secret)...)
 	if r.status != http.StatusOK {
 		t.Fatalf("revoke access token: %d %s", r.status, r.body)
@@ -261,16 +248,8 @@ func TestRevokeFromSessions(t *testing.T) {
 	u := e.register("ada@example.com")
 	app, secret := e.app(gatehouse.AppSpec{Trusted: true})
 	p := e.rp(app, secret)
-	a := newAuthorization()
-	_, code := e.signedInCode(p, "ada@example.com", a)
-	tok, err := p.conf.Exchange(e.ctx, code, oauth2.VerifierOption(a.verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var claims struct{ Sid string }
-	id, _ := p.verifier.Verify(e.ctx, tok.Extra("id_token").(string))
-	id.Claims(&claims)
-	if err := e.svc.RevokeSession(t.Context(), gatehouse.Principal{User: u}, claims.Sid, gatehouse.Client{}); err != nil {
+	_, tok, sid := e.signedInTokens(p, "ada@example.com")
+	if err := e.svc.RevokeSession(t.Context(), gatehouse.Principal{User: u}, sid, gatehouse.Client{}); err != nil {
 		t.Fatal(err)
 	}
 	status, m := e.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}, basic(app.ID, secret)...)
@@ -285,12 +264,7 @@ func TestLogout(t *testing.T) {
 	e.register("ada@example.com")
 	app, secret := e.app(gatehouse.AppSpec{Trusted: true})
 	p := e.rp(app, secret)
-	a := newAuthorization()
-	browser, code := e.signedInCode(p, "ada@example.com", a)
-	tok, err := p.conf.Exchange(e.ctx, code, oauth2.VerifierOption(a.verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
+	browser, tok, _ := e.signedInTokens(p, "ada@example.com")
 	idToken := tok.Extra("id_token").(string)
 
 	// An unregistered post_logout_redirect_uri is refused, not followed.
