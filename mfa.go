@@ -85,17 +85,24 @@ func (s *Service) MFAOn() bool { return s.mfa != nil }
 // Factors returns the user's second factors: none for a user who does
 // not exist.
 func (s *Service) Factors(ctx context.Context, userID string) (Factors, error) {
+	f, _, err := s.FactorsAndPasskeys(ctx, userID)
+	return f, err
+}
+
+// FactorsAndPasskeys returns the user's second factors and their passkeys
+// (oldest first), read once, for a page that shows both.
+func (s *Service) FactorsAndPasskeys(ctx context.Context, userID string) (Factors, []Passkey, error) {
 	var f Factors
 	t, err := s.store.TOTP(ctx, userID)
 	switch {
 	case err == nil:
 		f.TOTP, f.TOTPPending = t.Confirmed, !t.Confirmed
 	case ErrorCode(err) != CodeNotFound:
-		return Factors{}, err
+		return Factors{}, nil, err
 	}
 	if f.TOTP {
 		if f.RecoveryCodesLeft, err = s.store.RecoveryCodesLeft(ctx, userID); err != nil {
-			return Factors{}, err
+			return Factors{}, nil, err
 		}
 	}
 	// Passkeys count even where passkeys are off (an issuer that is an IP
@@ -104,10 +111,10 @@ func (s *Service) Factors(ctx context.Context, userID string) (Factors, error) {
 	// admin resets the factors.
 	keys, err := s.store.Passkeys(ctx, userID)
 	if err != nil {
-		return Factors{}, err
+		return Factors{}, nil, err
 	}
 	f.Passkeys = len(keys)
-	return f, nil
+	return f, keys, nil
 }
 
 // checkFactorChange lets a change of the principal's factors go ahead: it

@@ -158,12 +158,9 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, status int, 
 		events, _, err = h.svc.Audit(ctx, gatehouse.AuditQuery{UserID: id, Limit: recentEvents})
 	}
 	var factors gatehouse.Factors
+	var keys []gatehouse.Passkey
 	if err == nil {
-		factors, err = h.svc.Factors(ctx, id)
-	}
-	var keys []passkeyRow
-	if err == nil {
-		keys, err = h.passkeyRows(r, id)
+		factors, keys, err = h.svc.FactorsAndPasskeys(ctx, id)
 	}
 	if err != nil {
 		pg := h.newPage(r, "error.title")
@@ -175,7 +172,7 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request, status int, 
 		h.render(w, r, status, "problem", pg)
 		return
 	}
-	v := &adminView{Target: toUserRow(u), Events: toEventRows(events), Factors: factors, Passkeys: keys}
+	v := &adminView{Target: toUserRow(u), Events: toEventRows(events), Factors: factors, Passkeys: passkeyRows(keys)}
 	for _, name := range slices.Sorted(maps.Keys(h.svc.Roles())) {
 		v.Roles = append(v.Roles, roleBox{Name: name, Checked: slices.Contains(u.Roles, name)})
 	}

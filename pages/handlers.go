@@ -196,16 +196,24 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // account renders the account page of the request's principal with
-// status; an error listing the logins or the second factors replaces the
-// page.
+// status; an error reading what it shows replaces the page.
 func (h *Handler) account(w http.ResponseWriter, r *http.Request, status int, p *page) {
 	pr, _ := gatehouse.FromContext(r.Context())
 	p.signedIn(pr)
-	logins, err := h.svc.Sessions(r.Context(), pr)
-	if err != nil {
+	if err := h.fillAccount(r, pr, p); err != nil {
 		pg := h.newPage(r, "error.title")
 		h.render(w, r, h.fail(w, r, pg, err), "problem", pg)
 		return
+	}
+	h.render(w, r, status, "account", p)
+}
+
+// fillAccount reads what the account page shows: the logins, the second
+// factors and passkeys (read once), and the apps with access.
+func (h *Handler) fillAccount(r *http.Request, pr gatehouse.Principal, p *page) error {
+	logins, err := h.svc.Sessions(r.Context(), pr)
+	if err != nil {
+		return err
 	}
 	p.Logins = make([]loginRow, len(logins))
 	for i, l := range logins {
@@ -216,28 +224,20 @@ func (h *Handler) account(w http.ResponseWriter, r *http.Request, status int, p 
 	}
 	p.OtherLogins = len(logins) > 1
 	p.LoginsHTML = loginsHTML(p.L, p.Logins)
-	if h.svc.MFAOn() {
-		f, err := h.svc.Factors(r.Context(), pr.User.ID)
+	if h.svc.MFAOn() || p.PasskeysOn {
+		f, keys, err := h.svc.FactorsAndPasskeys(r.Context(), pr.User.ID)
 		if err != nil {
-			pg := h.newPage(r, "error.title")
-			h.render(w, r, h.fail(w, r, pg, err), "problem", pg)
-			return
+			return err
 		}
-		p.MFA = &mfaView{Factors: f}
-	}
-	if p.PasskeysOn {
-		if p.Passkeys, err = h.passkeyRows(r, pr.User.ID); err != nil {
-			pg := h.newPage(r, "error.title")
-			h.render(w, r, h.fail(w, r, pg, err), "problem", pg)
-			return
+		if h.svc.MFAOn() {
+			p.MFA = &mfaView{Factors: f}
+		}
+		if p.PasskeysOn {
+			p.Passkeys = passkeyRows(keys)
 		}
 	}
-	if p.Apps, err = h.appRows(r, pr.User.ID); err != nil {
-		pg := h.newPage(r, "error.title")
-		h.render(w, r, h.fail(w, r, pg, err), "problem", pg)
-		return
-	}
-	h.render(w, r, status, "account", p)
+	p.Apps, err = h.appRows(r, pr.User.ID)
+	return err
 }
 
 // accountAction runs one POST of the account page (see formAction) for

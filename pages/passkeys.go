@@ -158,13 +158,9 @@ func (h *Handler) removePasskey(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// passkeyRows lists the user's passkeys for the account page and the
-// user's admin page.
-func (h *Handler) passkeyRows(r *http.Request, userID string) ([]passkeyRow, error) {
-	keys, err := h.svc.ListPasskeys(r.Context(), userID)
-	if err != nil {
-		return nil, err
-	}
+// passkeyRows are the rows of a user's passkeys, for the account page and
+// the user's admin page.
+func passkeyRows(keys []gatehouse.Passkey) []passkeyRow {
 	rows := make([]passkeyRow, len(keys))
 	for i, k := range keys {
 		rows[i] = passkeyRow{ID: k.ID, Name: k.Name, Created: shownTime(k.CreatedAt), CreatedISO: isoTime(k.CreatedAt), Backed: k.BackupState}
@@ -172,7 +168,7 @@ func (h *Handler) passkeyRows(r *http.Request, userID string) ([]passkeyRow, err
 			rows[i].LastUsed, rows[i].LastUsedISO = shownTime(k.LastUsedAt), isoTime(k.LastUsedAt)
 		}
 	}
-	return rows, nil
+	return rows
 }
 
 // beginPasskeySignin starts a passwordless sign-in with
