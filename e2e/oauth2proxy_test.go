@@ -9,6 +9,7 @@ import (
 	"html"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,7 +78,8 @@ func tokenPayload(jwt string) map[string]any {
 // The app's sign-in is then a login on the account page: signing it out
 // there ends oauth2-proxy's session at its next refresh (oauth2-proxy signs
 // in again, a new login), and "Remove access" does too, after which the
-// next visit asks for consent again.
+// next visit asks for consent again. Signing out of the app, with
+// oauth2-proxy's backend logout, ends the app's login.
 func TestOAuth2Proxy(t *testing.T) {
 	exe := needOAuth2Proxy(t)
 	addr := freeAddr(t)
@@ -124,8 +126,11 @@ func TestOAuth2Proxy(t *testing.T) {
 	})
 	// Plain HTTP on loopback: no Secure cookie; a refresh every 2 s rather
 	// than every minute; two factors asked for; the ID token passed on.
+	// Signing out of the app ends its Gatehouse login too (the README's
+	// backend_logout_url), and may return to Gatehouse's account page.
 	startProxy(t, "oauth2-proxy", nil, appOrigin+"/ping", exe, "--config", cfg,
-		"--cookie-secure=false", "--cookie-refresh=2s", "--acr-values=2", "--pass-authorization-header")
+		"--cookie-secure=false", "--cookie-refresh=2s", "--acr-values=2", "--pass-authorization-header",
+		"--backend-logout-url="+issuer+"/oauth2/logout?id_token_hint={id_token}", "--whitelist-domain=localhost:"+strings.Split(addr, ":")[1])
 
 	b := openTab(t, newBrowser(t), issuer, "oauth2-proxy")
 	at := func(origin, path string) string {
@@ -200,6 +205,20 @@ func TestOAuth2Proxy(t *testing.T) {
 	time.Sleep(2500 * time.Millisecond)
 	b.do("opening the app again", chromedp.Navigate(target))
 	b.waitFor("the consent page again", at(issuer, "/auth/consent"), stepTimeout)
+
+	// Allowed again, then signed out of the app: oauth2-proxy's backend
+	// logout (with the ID token) ends the app's Gatehouse login, and the
+	// browser, back on the account page, is still signed in to Gatehouse.
+	b.do("allowing again", chromedp.Click(chromedp.CSS(`button[value=allow]`)))
+	b.waitFor("the app", at(appOrigin, "/private/page")+` && document.getElementById("email") !== null`, stepTimeout)
+	if openAccount() == "" {
+		t.Fatal("no app login after allowing again")
+	}
+	b.do("signing out of the app", chromedp.Navigate(appOrigin+"/oauth2/sign_out?rd="+url.QueryEscape(issuer+"/auth/account")))
+	b.waitFor("the account page after signing out of the app", at(issuer, "/auth/account")+` && document.querySelector("#apps") !== null`, stepTimeout)
+	if left := eval[string](b, appLoginID); left != "" {
+		t.Errorf("app logins after signing out of the app: %q, want none", left)
+	}
 	if strings.Contains(gh.logs.String(), secret[1]) {
 		t.Error("the client secret is in the server's log")
 	}
