@@ -457,7 +457,7 @@ func TestStepUpWithAPasskey(t *testing.T) {
 	}
 	// Without the challenge id, or with another ceremony's, nothing rises.
 	a.Counter = 1
-	for name, id := range map[string]string{"none": "", "other": second.ChallengeID, "made up": "x" + first.ChallengeID[1:]} {
+	for name, id := range map[string]string{"none": "", "other": second.ChallengeID, "made up": strings.Repeat("A", len(first.ChallengeID))} {
 		if _, err := e.svc.StepUp(ctx, p, gatehouse.MFARequest{ChallengeID: id, Credential: a.Get(t, first.Options, upOnly), Client: client}); code(err) != gatehouse.CodeInvalidCode {
 			t.Errorf("StepUp(challenge %s) = %v, want invalid_code", name, err)
 		}
