@@ -89,6 +89,12 @@ var auditPages = []auditPage{
 	{name: "admin user", path: "/auth/admin/users/{user}?notice=disabled", as: asAdmin,
 		ready: `document.querySelector("input[type=checkbox]") && document.querySelector(".notice")`},
 	{name: "audit log", path: "/auth/admin/audit?type=login.succeeded", as: asAdmin, ready: `document.querySelector("table")`},
+	{name: "admin app added", path: "/auth/admin/apps", as: asAdmin,
+		form:  map[string]string{"#app_name": "Grafana", "#redirect_uris": "https://grafana.example.com/login/generic_oauth"},
+		ready: `document.querySelector("#added") && document.querySelectorAll("ul.apps li").length === 2`},
+	{name: "admin app refused", path: "/auth/admin/apps", as: asAdmin,
+		form:  map[string]string{"#app_name": "Evil", "#redirect_uris": "http://evil.example.com/cb"},
+		ready: `document.querySelector(".error") && document.querySelector("#app_name[aria-invalid]")`},
 	// Two-step sign-in, set up through the pages by asUser, in order: the
 	// setup page, the recovery codes (the answer to its form), the
 	// account page with it on, then the second step of a sign-in.

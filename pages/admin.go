@@ -20,6 +20,8 @@ const (
 
 // adminView is what the admin pages show besides the page itself.
 type adminView struct {
+	// Apps is the apps page's.
+	Apps *adminAppsView
 	// The users page: the prefix searched and the users found.
 	Email string
 	Users []userRow

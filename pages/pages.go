@@ -191,6 +191,9 @@ func (h *Handler) routes() *http.ServeMux {
 	route(adminPath+"users/{id}/recovery", map[string]http.HandlerFunc{"POST": admin(h.adminRecovery)})
 	route(adminPath+"users/{id}/mfa/reset", map[string]http.HandlerFunc{"POST": admin(h.adminResetFactors)})
 	route(auditPath, map[string]http.HandlerFunc{"GET": audit(h.adminAudit)})
+	clients := h.permitted(gatehouse.PermClientsAdmin)
+	route(appsAdminPath, map[string]http.HandlerFunc{"GET": clients(h.adminAppsPage), "POST": clients(h.adminAddApp)})
+	route(appsAdminPath+"/{id}/remove", map[string]http.HandlerFunc{"POST": clients(h.adminRemoveApp)})
 	route(passkeysPath, map[string]http.HandlerFunc{"POST": h.passkeysOn(h.loggedIn(h.beginPasskey))})
 	route(passkeysPath+"/finish", map[string]http.HandlerFunc{"POST": h.passkeysOn(h.loggedIn(h.finishPasskey))})
 	route(passkeysPath+"/rename", map[string]http.HandlerFunc{"POST": h.passkeysOn(h.loggedIn(h.renamePasskey))})
@@ -289,8 +292,9 @@ type page struct {
 	Token, LinkEmail string
 	LinkDone         bool
 
-	// CanAdmin and CanAudit show the nav's links to the admin pages.
-	CanAdmin, CanAudit bool
+	// CanAdmin, CanAudit and CanApps show the nav's links to the admin
+	// pages.
+	CanAdmin, CanAudit, CanApps bool
 
 	Logins      []loginRow
 	OtherLogins bool          // Logins has others than this one
@@ -318,6 +322,7 @@ func (p *page) signedIn(pr gatehouse.Principal) {
 	p.User = &pr.User
 	p.CanAdmin = pr.Can(gatehouse.PermUsersAdmin)
 	p.CanAudit = pr.Can(gatehouse.PermAuditRead)
+	p.CanApps = pr.Can(gatehouse.PermClientsAdmin)
 }
 
 // notice shows the words of the request's ?notice= when list has it.
@@ -543,7 +548,7 @@ var fixedWords = regexp.MustCompile(`\{\{\s*(?:\.L\.T\s+"([^"]+)"|\.L\.F\s+"([^"
 var htmlText = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
 
 // pageNames are the templates beside layout.html, one per page.
-var pageNames = []string{"signin", "signup", "account", "forbidden", "problem", "recover", "reset", "verify_email", "admin_users", "admin_user", "admin_audit", "mfa", "totp_setup", "recovery_codes", "passkey", "consent"}
+var pageNames = []string{"signin", "signup", "account", "forbidden", "problem", "recover", "reset", "verify_email", "admin_users", "admin_user", "admin_audit", "mfa", "totp_setup", "recovery_codes", "passkey", "consent", "admin_apps"}
 
 // parseLanguage parses the templates with m's fixed words and the brand
 // in place, or as they are written when m is nil.

@@ -35,6 +35,11 @@ func TestTemplatesSameAsDynamic(t *testing.T) {
 			Events:   []eventRow{{At: "x", AtISO: "y", Type: "login.succeeded", UserID: "u1", IP: "192.0.2.7", Detail: "mode=session"}},
 			AuditURL: "/auth/admin/audit?user=u1", User: "u1", Type: "login.failed", Types: []string{"login.failed", "logout"},
 			Factors: gatehouse.Factors{TOTP: true, RecoveryCodesLeft: 7},
+			Apps: &adminAppsView{
+				Apps: []adminAppRow{{ID: "c1", Name: "Wiki <&>", RedirectURIs: []string{"https://wiki.example.com/cb?a=1&b=2"}, PostLogoutURIs: []string{"https://wiki.example.com/"}, Public: true, Trusted: true}},
+				Name: `"x"`, RedirectURIs: "https://a.example.com/cb\nhttps://b.example.com/cb", Trusted: true,
+				Added: &adminAppRow{ID: "c2", Name: "New", Secret: "s3cret"},
+			},
 		}
 		rows := []loginRow{{ID: "l1", Device: "Ada's <laptop>", IP: "192.0.2.7", LastSeenAt: now, CreatedAt: now, Current: true}, {ID: "l2", Token: true}, {ID: "l3", Device: "Grafana", App: true}}
 		for _, p := range []page{
