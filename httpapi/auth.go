@@ -31,14 +31,14 @@ func (s *Server) check(r *http.Request, activity bool) (gatehouse.Principal, err
 		}
 		return s.svc.AuthenticateToken(r.Context(), token)
 	}
+	if activity {
+		return s.cookie.Session(r, s.svc)
+	}
 	secret := s.cookie.Secret(r)
 	if secret == "" {
-		return gatehouse.Principal{}, gatehouse.Errorf(gatehouse.CodeUnauthenticated, "sign in first")
+		return gatehouse.Principal{}, errNoSession
 	}
-	if !activity {
-		return s.svc.RecheckSession(r.Context(), secret)
-	}
-	return s.svc.AuthenticateSession(r.Context(), secret)
+	return s.svc.RecheckSession(r.Context(), secret)
 }
 
 // writeAuthError answers a failed authentication, adding the RFC 6750

@@ -54,6 +54,21 @@ func (c Cookie) base(value string) *http.Cookie {
 	}
 }
 
+// Session returns who the request's session cookie signs in, with
+// Service.AuthenticateSession (the check of every request, which counts
+// as the session's activity); a request without the cookie is
+// CodeUnauthenticated. The JSON API, the pages and the OpenID Connect
+// provider all find a browser's login this way.
+func (c Cookie) Session(r *http.Request, svc *gatehouse.Service) (gatehouse.Principal, error) {
+	secret := c.Secret(r)
+	if secret == "" {
+		return gatehouse.Principal{}, errNoSession
+	}
+	return svc.AuthenticateSession(r.Context(), secret)
+}
+
+var errNoSession = gatehouse.Errorf(gatehouse.CodeUnauthenticated, "sign in first")
+
 // Secret returns the session secret the request carries, or "".
 func (c Cookie) Secret(r *http.Request) string {
 	for _, ck := range r.CookiesNamed(c.name) {

@@ -297,11 +297,7 @@ func (h *Handler) withBrowser(next http.Handler) http.Handler {
 // session returns the browser's Gatehouse login, nil when it has none;
 // an error only when the store cannot answer.
 func (h *Handler) session(r *http.Request) (*gatehouse.Principal, error) {
-	secret := h.cookie.Secret(r)
-	if secret == "" {
-		return nil, nil
-	}
-	p, err := h.svc.AuthenticateSession(r.Context(), secret)
+	p, err := h.cookie.Session(r, h.svc)
 	switch gatehouse.ErrorCode(err) {
 	case "":
 		return &p, nil

@@ -450,11 +450,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 // principal returns who the request's session cookie signs in, or
 // CodeUnauthenticated. The pages know only session mode.
 func (h *Handler) principal(r *http.Request) (gatehouse.Principal, error) {
-	secret := h.cookie.Secret(r)
-	if secret == "" {
-		return gatehouse.Principal{}, gatehouse.Errorf(gatehouse.CodeUnauthenticated, "sign in first")
-	}
-	return h.svc.AuthenticateSession(r.Context(), secret)
+	return h.cookie.Session(r, h.svc)
 }
 
 // permitted returns loggedIn for the handlers it wraps, which then
