@@ -173,6 +173,10 @@ func TestOAuth2Proxy(t *testing.T) {
 	// The app's sign-in is a login of ada's: signing it out on the account
 	// page ends oauth2-proxy's session at its next refresh, and it signs
 	// in again (consent remembered): a new login of the app.
+	// oauth2-proxy refreshes a session whose age, counted from a clock
+	// truncated to the second, is over --cookie-refresh (2 s): up to 3 s
+	// after the session began.
+	const pastRefresh = 3500 * time.Millisecond
 	const appLoginID = `Array.from(document.querySelectorAll("li.login")).filter(li => li.textContent.includes("App sign-in")).map(li => li.querySelector("input[name=id]").value).join(",")`
 	openAccount := func() string {
 		t.Helper()
@@ -187,7 +191,7 @@ func TestOAuth2Proxy(t *testing.T) {
 	b.screenshot("oauth2-proxy-account.png")
 	b.do("signing the app's login out", chromedp.Click(chromedp.CSS(fmt.Sprintf(`li.login:has(input[value=%q]) form button`, first))))
 	b.waitFor("the notice", at(issuer, "/auth/account")+` && document.querySelector(".notice") !== null`, stepTimeout)
-	time.Sleep(2500 * time.Millisecond)
+	time.Sleep(pastRefresh)
 	b.do("opening the app after its login was signed out", chromedp.Navigate(target))
 	b.waitFor("the app again", at(appOrigin, "/private/page")+` && document.getElementById("email") !== null`, stepTimeout)
 	if second := openAccount(); second == "" || second == first || strings.Contains(second, first) {
@@ -202,7 +206,7 @@ func TestOAuth2Proxy(t *testing.T) {
 	// oauth2-proxy's cookie is still there, but at its next refresh
 	// Gatehouse refuses the refresh token: oauth2-proxy signs in again,
 	// and Gatehouse asks for consent again.
-	time.Sleep(2500 * time.Millisecond)
+	time.Sleep(pastRefresh)
 	b.do("opening the app again", chromedp.Navigate(target))
 	b.waitFor("the consent page again", at(issuer, "/auth/consent"), stepTimeout)
 
