@@ -101,7 +101,7 @@ func TestMigrate(t *testing.T) {
 			t.Errorf("table %s: count %d, want 1", table, n)
 		}
 	}
-	for _, index := range []string{"refresh_tokens_login_id", "revocations_at", "logins_user_id", "audit_events_user_id", "logins_app_id", "consents_app_id"} {
+	for _, index := range []string{"refresh_tokens_login_id", "revocations_at", "logins_user_created", "audit_events_user_id", "logins_app_id", "consents_app_id"} {
 		if n := count(t, db, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1`, index); n != 1 {
 			t.Errorf("index %s: count %d, want 1", index, n)
 		}

@@ -13,8 +13,10 @@ func (s *Store) InsertLogins(ctx context.Context, logins []gatehouse.Login) erro
 	return s.e.InTx(ctx, func(tx sqlstore.Conn) error { return sqlstore.InsertLogins(ctx, tx, logins) })
 }
 
-// The two forms of RevocationsAfter's query, for a test of their plans.
+// The two forms of RevocationsAfter's query and the list of a user's
+// logins, for a test of their plans.
 const (
 	RevocationsBySeq   = sqlstore.RevocationsQuery
 	RevocationsBySince = revocationsBySince
+	ListLogins         = sqlstore.ListLoginsQuery
 )

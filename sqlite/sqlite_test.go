@@ -95,7 +95,7 @@ func TestMigrate(t *testing.T) {
 			t.Errorf("STRICT table %s: count %d, want 1", table, n)
 		}
 	}
-	for _, index := range []string{"refresh_tokens_login_id", "revocations_at", "logins_user_id", "logins_expires_at",
+	for _, index := range []string{"refresh_tokens_login_id", "revocations_at", "logins_user_created", "logins_expires_at",
 		"logins_idle_expires_at", "logins_app_id", "consents_app_id"} {
 		if n := count(t, db, `SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?`, index); n != 1 {
 			t.Errorf("index %s: count %d, want 1", index, n)
@@ -188,19 +188,26 @@ func TestTwoStoresOneFile(t *testing.T) {
 	wg.Wait()
 }
 
-// TestRevocationsAfterPlan checks that each form of the feed's query reads
-// the index it is meant to, rather than the whole feed.
-func TestRevocationsAfterPlan(t *testing.T) {
+// TestQueryPlans checks that each form of the feed's query, and the list
+// of a user's logins, read the index they are meant to, rather than the
+// whole table, and that the list is read in order rather than sorted (the
+// feed by time is sorted by seq: the few entries of one access-token
+// lifetime).
+func TestQueryPlans(t *testing.T) {
 	path := newPath(t)
 	open(t, path)
 	db := rawDB(t, path)
 	for _, tt := range []struct {
-		name, query, want string
+		name, query string
+		args        []any
+		want        string
+		sorts       bool
 	}{
-		{name: "by seq", query: sqlite.RevocationsBySeq, want: "USING INTEGER PRIMARY KEY"},
-		{name: "by since", query: sqlite.RevocationsBySince, want: "USING INDEX revocations_at"},
+		{name: "feed by seq", query: sqlite.RevocationsBySeq, args: []any{1, 0, 10}, want: "SEARCH revocations USING INTEGER PRIMARY KEY"},
+		{name: "feed by since", query: sqlite.RevocationsBySince, args: []any{1, 0, 10}, want: "SEARCH revocations USING INDEX revocations_at", sorts: true},
+		{name: "logins of a user", query: sqlite.ListLogins, args: []any{"user-alice", 0}, want: "SEARCH logins USING INDEX logins_user_created"},
 	} {
-		rows, err := db.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+tt.query, 1, 0, 10)
+		rows, err := db.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+tt.query, tt.args...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,8 +223,12 @@ func TestRevocationsAfterPlan(t *testing.T) {
 		if err := rows.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.Join(plan, "; "); !strings.Contains(got, "SEARCH revocations "+tt.want) {
-			t.Errorf("plan %s = %q, want a search of revocations %s", tt.name, got, tt.want)
+		got := strings.Join(plan, "; ")
+		if !strings.Contains(got, tt.want) {
+			t.Errorf("plan of %s = %q, want %s", tt.name, got, tt.want)
+		}
+		if sorts := strings.Contains(got, "TEMP B-TREE"); sorts != tt.sorts {
+			t.Errorf("plan of %s = %q: sorts %t, want %t", tt.name, got, sorts, tt.sorts)
 		}
 	}
 }

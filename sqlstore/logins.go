@@ -19,7 +19,10 @@ const readLoginColumns = loginColumns + `, COALESCE(app_id, '')`
 const (
 	insertLogin = `INSERT INTO logins (` + loginColumns + `, app_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
 	loginByID   = `SELECT ` + readLoginColumns + ` FROM logins WHERE id = $1`
-	listLogins  = `SELECT ` + readLoginColumns + ` FROM logins
+	listLogins  = ListLoginsQuery
+	// ListLoginsQuery is a user's live logins, newest first; exported for
+	// the engines' tests of its plan.
+	ListLoginsQuery = `SELECT ` + readLoginColumns + ` FROM logins
 		WHERE user_id = $1 AND expires_at > $2 AND (idle_expires_at = 0 OR idle_expires_at > $2)
 		ORDER BY created_at DESC, id DESC`
 	touchLogin = `UPDATE logins SET last_seen_at = $1, idle_expires_at = $2 WHERE id = $3`

@@ -107,6 +107,19 @@ func Bench(b *testing.B, open func(b *testing.B) gatehouse.Store) {
 			i++
 		}
 	})
+	// A user's logins, as the account page and GET /v1/sessions list
+	// them: about benchSessions/benchUsers of them, newest first.
+	b.Run("ListLogins", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			logins, err := s.ListLogins(ctx, f.users[i%len(f.users)].ID, T0)
+			if err != nil || len(logins) < benchSessions/benchUsers/2 {
+				b.Fatalf("ListLogins = %d logins, %v", len(logins), err)
+			}
+			i++
+		}
+	})
 	// A poll of the feed, as a server makes every second: the last few
 	// entries after its cursor, of the last access-token lifetime.
 	b.Run("RevocationsAfter", func(b *testing.B) {
