@@ -2,6 +2,7 @@ package oidc_test
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -74,15 +75,22 @@ func (f *fixture) refresh(rt string, headers ...string) (int, map[string]any) {
 	return f.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, headers...)
 }
 
+// The reasons the refusal page gives, in the pages' English words.
+const (
+	reasonClient   = "The app is not known here"
+	reasonRedirect = "The app asked to send you back to an address it has not registered here."
+	reasonRequest  = "This sign-in request is unknown or has expired."
+)
+
 // page checks an answer shown to the browser, not sent to the app: the
 // pages' refusal page, with the reason.
-func page(t *testing.T, r response) {
+func page(t *testing.T, r response, reason string) {
 	t.Helper()
 	if r.status != http.StatusBadRequest || r.location() != "" {
 		t.Fatalf("got %d Location %q, want 400 and no redirect\n%s", r.status, r.location(), r.body)
 	}
 	if !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") || !strings.Contains(r.body, "<h1>This sign-in cannot go on</h1>") ||
-		!strings.Contains(r.body, "The reason:") || r.header.Get("Content-Security-Policy") == "" {
+		!strings.Contains(r.body, "The reason: "+html.EscapeString(reason)) || r.header.Get("Content-Security-Policy") == "" {
 		t.Fatalf("the refusal is not the pages' page: %q\n%s", r.header.Get("Content-Type"), r.body)
 	}
 }
@@ -97,32 +105,32 @@ func TestRefusals(t *testing.T) {
 		{"unknown client at authorize", func(t *testing.T, f *fixture) {
 			q := f.query(newAuthorization())
 			q.Set("client_id", "no-such-client")
-			page(t, f.authorize(q))
+			page(t, f.authorize(q), reasonClient)
 		}},
 		{"redirect_uri with a trailing slash", func(t *testing.T, f *fixture) {
 			q := f.query(newAuthorization())
 			q.Set("redirect_uri", callback+"/")
-			page(t, f.authorize(q))
+			page(t, f.authorize(q), reasonRedirect)
 		}},
 		{"redirect_uri in another case", func(t *testing.T, f *fixture) {
 			q := f.query(newAuthorization())
 			q.Set("redirect_uri", "https://app.example.com/Callback")
-			page(t, f.authorize(q))
+			page(t, f.authorize(q), reasonRedirect)
 		}},
 		{"redirect_uri with an extra query", func(t *testing.T, f *fixture) {
 			q := f.query(newAuthorization())
 			q.Set("redirect_uri", callback+"?next=/admin")
-			page(t, f.authorize(q))
+			page(t, f.authorize(q), reasonRedirect)
 		}},
 		{"redirect_uri on another port", func(t *testing.T, f *fixture) {
 			q := f.query(newAuthorization())
 			q.Set("redirect_uri", "https://app.example.com:8443/callback")
-			page(t, f.authorize(q))
+			page(t, f.authorize(q), reasonRedirect)
 		}},
 		{"redirect_uri missing", func(t *testing.T, f *fixture) {
 			q := f.query(newAuthorization())
 			q.Del("redirect_uri")
-			page(t, f.authorize(q))
+			page(t, f.authorize(q), reasonRedirect)
 		}},
 		{"scope not offered", func(t *testing.T, f *fixture) {
 			a := newAuthorization()
@@ -366,7 +374,7 @@ func TestRefusals(t *testing.T) {
 			eve := f.env.browser()
 			f.signIn(eve, "eve@example.com", "/auth/account")
 			for _, c := range []*http.Client{f.env.browser(), eve} {
-				page(t, f.get(c, r.location()))
+				page(t, f.get(c, r.location()), reasonRequest)
 			}
 			f.code(f.get(f.browser, r.location()), a.state)
 			// A reload of the callback issues no second code.

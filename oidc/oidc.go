@@ -56,13 +56,27 @@ type Config struct {
 	API httpapi.Config
 	// ErrorPage, when set, writes the page a browser gets when an
 	// authorization request, its continuation or a logout is refused and
-	// cannot be sent back to the app (an unknown client, a redirect URI
-	// the client did not register, a request that ended): message says
-	// why, in the library's or the Service's words. Without it, the
-	// answer is plain text. serve sets it to the pages' (pages.Handler's
-	// RequestRefused).
-	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, message string)
+	// cannot be sent back to the app. reason is one of the Refused
+	// constants, for the page to say in its own words, or "" for another
+	// refusal, which detail says in the library's words (English).
+	// Without it, the answer is plain text. serve sets it to the pages'
+	// (pages.Handler's RequestRefused).
+	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, reason, detail string)
 }
+
+// Why a browser's request was refused, as Config.ErrorPage is told.
+const (
+	// RefusedClient: the client_id is unknown, or the app was removed.
+	RefusedClient = "client"
+	// RefusedRedirectURI: the redirect_uri (or post_logout_redirect_uri)
+	// is missing or is not one the app registered.
+	RefusedRedirectURI = "redirect_uri"
+	// RefusedRequest: the sign-in request is unknown, has expired, or was
+	// completed in another browser.
+	RefusedRequest = "request"
+	// RefusedUnavailable: the store cannot answer now (503).
+	RefusedUnavailable = "unavailable"
+)
 
 // Handler is the provider as an http.Handler: see New.
 type Handler struct {
@@ -317,7 +331,7 @@ func (h *Handler) sameBrowser(next http.Handler) http.Handler {
 			_, err = h.svc.CompletedAuthRequest(r.Context(), r.URL.Query().Get("id"), p)
 		}
 		if err != nil {
-			h.page(w, err)
+			h.page(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -327,8 +341,8 @@ func (h *Handler) sameBrowser(next http.Handler) http.Handler {
 // iss adds the issuer to every authorization response, success or error,
 // sent to an app's redirect URI (RFC 9207), so that an app talking to
 // several providers knows which one answered.
-// refusalPage turns the plain-text refusals of the browser's endpoints
-// (the library's, and the continue endpoint's) into Config.ErrorPage.
+// refusalPage turns the library's plain-text refusals on the browser's
+// endpoints into Config.ErrorPage.
 func (h *Handler) refusalPage(next http.Handler) http.Handler {
 	if h.cfg.ErrorPage == nil {
 		return next
@@ -337,9 +351,22 @@ func (h *Handler) refusalPage(next http.Handler) http.Handler {
 		pw := &refusalWriter{ResponseWriter: w}
 		next.ServeHTTP(pw, r)
 		if pw.status != 0 {
-			h.cfg.ErrorPage(w, r, pw.status, strings.TrimSpace(pw.body.String()))
+			detail := strings.TrimSpace(pw.body.String())
+			h.cfg.ErrorPage(w, r, pw.status, refusalReason(detail), detail)
 		}
 	})
+}
+
+// refusalReason names the reason of one of the library's refusals, from
+// its words: those of a browser's request name the parameter at fault.
+func refusalReason(detail string) string {
+	switch {
+	case strings.Contains(detail, "redirect_uri"):
+		return RefusedRedirectURI
+	case strings.Contains(detail, "client"):
+		return RefusedClient
+	}
+	return ""
 }
 
 // refusalWriter holds back an answer of status 400 or more in plain text,
@@ -428,12 +455,12 @@ func (h *Handler) continueHandler() http.Handler {
 		id := r.URL.Query().Get("id")
 		req, err := h.svc.AuthRequest(ctx, id)
 		if err != nil {
-			h.page(w, err)
+			h.page(w, r, err)
 			return
 		}
 		a, err := newAuthRequest(req)
 		if err != nil {
-			h.page(w, err)
+			h.page(w, r, err)
 			return
 		}
 		toApp := func(e *oidc.Error) { op.AuthRequestError(w, r, a, e, h.provider) }
@@ -443,7 +470,7 @@ func (h *Handler) continueHandler() http.Handler {
 		}
 		p, err := h.session(r)
 		if err != nil {
-			h.page(w, err)
+			h.page(w, r, err)
 			return
 		}
 		none := slices.Contains(a.oa.Prompt, oidc.PromptNone)
@@ -465,7 +492,7 @@ func (h *Handler) continueHandler() http.Handler {
 			case gatehouse.CodeInvalidClient:
 				toApp(oidc.ErrUnauthorizedClient().WithDescription("the client was removed"))
 			default:
-				h.page(w, err)
+				h.page(w, r, err)
 			}
 			return
 		}
@@ -497,12 +524,16 @@ func (h *Handler) continueHandler() http.Handler {
 
 // page answers a browser whose request cannot go back to the app: an
 // unknown or expired request, or a failure.
-func (h *Handler) page(w http.ResponseWriter, err error) {
-	status, msg := http.StatusBadRequest, "This sign-in request is unknown or has expired. Go back to the app and sign in again."
+func (h *Handler) page(w http.ResponseWriter, r *http.Request, err error) {
+	status, reason, msg := http.StatusBadRequest, RefusedRequest, "This sign-in request is unknown or has expired. Go back to the app and sign in again."
 	if code := gatehouse.ErrorCode(err); code != gatehouse.CodeNotFound && code != gatehouse.CodeInvalidRequest {
 		h.log.Error("continuing an authorization request failed", "err", err)
-		status, msg = http.StatusServiceUnavailable, "The sign-in cannot continue right now. Try again shortly."
+		status, reason, msg = http.StatusServiceUnavailable, RefusedUnavailable, "The sign-in cannot continue right now. Try again shortly."
 	}
 	w.Header().Set("Cache-Control", "no-store")
+	if h.cfg.ErrorPage != nil {
+		h.cfg.ErrorPage(w, r, status, reason, msg)
+		return
+	}
 	http.Error(w, msg, status)
 }

@@ -204,14 +204,16 @@ func (h *Handler) revokeApp(w http.ResponseWriter, r *http.Request) {
 
 // RequestRefused writes the page a browser gets when an OpenID Connect
 // request is refused and cannot be sent back to the app (see
-// oidc.Config.ErrorPage): an unknown client, a redirect URI the client did
-// not register, a request that ended. message, the provider's reason in
-// its words, follows the page's own.
-func (h *Handler) RequestRefused(w http.ResponseWriter, r *http.Request, status int, message string) {
+// oidc.Config.ErrorPage). reason, one of oidc's Refused names, is said
+// in the page's words; another refusal ("") shows detail, the provider's
+// words.
+func (h *Handler) RequestRefused(w http.ResponseWriter, r *http.Request, status int, reason, detail string) {
 	p := h.newPage(r, "oidc.refused_title")
-	p.Error = p.L.T("oidc.refused")
-	if message != "" {
-		p.Error += " " + message
+	p.Error = p.L.T("oidc.refused") + " "
+	if reason != "" {
+		p.Error += p.L.T("oidc.refused." + reason)
+	} else {
+		p.Error += detail
 	}
 	h.render(w, r, status, "problem", p)
 }

@@ -2,12 +2,15 @@ package pages_test
 
 import (
 	"context"
+	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/oidc"
 )
 
 // newAuthRequest registers an app that is not trusted and starts an
@@ -107,5 +110,40 @@ func TestConsentPage(t *testing.T) {
 	has(t, e.get(c, "/auth/account?notice=app_revoked"), "The app’s access was removed", "No app has access to your account.")
 	if consented() {
 		t.Fatal("the removal kept the consent")
+	}
+}
+
+// TestRequestRefused: each reason the provider gives for a refusal is
+// said in the words of the page's language; another refusal shows the
+// provider's own words, escaped.
+func TestRequestRefused(t *testing.T) {
+	e := newEnv(t, options{})
+	refuse := func(lang, reason, detail string) string {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/oauth2/authorize?client_id=x", nil)
+		req.Header.Set("Accept-Language", lang)
+		e.pages.RequestRefused(rec, req, http.StatusBadRequest, reason, detail)
+		if rec.Code != http.StatusBadRequest || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") ||
+			!strings.Contains(rec.Body.String(), `<html lang="`+lang+`">`) {
+			t.Fatalf("%s %q: %d %q\n%s", lang, reason, rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+		}
+		return rec.Body.String()
+	}
+	const detail = "the library's <words>"
+	for _, lang := range []string{"en", "fr"} {
+		seen := map[string]bool{}
+		for _, reason := range []string{oidc.RefusedClient, oidc.RefusedRedirectURI, oidc.RefusedRequest, oidc.RefusedUnavailable} {
+			body := refuse(lang, reason, detail)
+			words := body[strings.Index(body, `id="form-error">`):]
+			words = words[:strings.Index(words, "</p>")]
+			if strings.Contains(words, "[") || strings.Contains(words, "library") || seen[words] {
+				t.Errorf("%s %q: the reason is not in its own words: %s", lang, reason, words)
+			}
+			seen[words] = true
+		}
+	}
+	if body := refuse("fr", "", detail); !strings.Contains(body, html.EscapeString(detail)) {
+		t.Errorf("another refusal does not show the provider's words:\n%s", body)
 	}
 }

@@ -26,9 +26,10 @@ var fastParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, K
 const pw = "correct horse battery staple"
 
 type env struct {
-	t   testing.TB
-	srv *httptest.Server
-	svc *gatehouse.Service
+	t     testing.TB
+	srv   *httptest.Server
+	svc   *gatehouse.Service
+	pages *pages.Handler
 }
 
 type options struct {
@@ -79,7 +80,7 @@ func newEnv(t testing.TB, opt options) *env {
 	api.ForbiddenPage = pg.Forbidden
 	root.Handle("/auth/", pg)
 	root.Handle("/", httpapi.NewServer(svc, log, api))
-	return &env{t: t, srv: srv, svc: svc}
+	return &env{t: t, srv: srv, svc: svc, pages: pg}
 }
 
 // client is a browser: its own cookie jar, and redirects not followed,
