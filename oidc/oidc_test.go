@@ -1,6 +1,7 @@
 package oidc_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/oidc"
+	"github.com/gatehouse/gatehouse/token"
 )
 
 func TestDiscovery(t *testing.T) {
@@ -190,6 +192,40 @@ func TestCodeFlow(t *testing.T) {
 	// The browser's own session is untouched.
 	if r := e.get(browser, "/auth/account"); r.status != http.StatusOK {
 		t.Errorf("the browser's session after the app's login was revoked: %d", r.status)
+	}
+}
+
+// TestSigningAlgorithms runs the flow with each --jwt-alg: the ID token is
+// signed with the deployment's algorithm and key and verifies against the
+// live JWKS, and the library's own verifiers (the access token at
+// userinfo, the id_token_hint at logout) accept it.
+func TestSigningAlgorithms(t *testing.T) {
+	for _, alg := range []string{token.EdDSA, token.ES256, token.RS256} {
+		t.Run(alg, func(t *testing.T) {
+			e := newEnv(t, func(c *gatehouse.Config) { c.Tokens.Alg = alg })
+			u := e.register("ada@example.com")
+			app, secret := e.app(gatehouse.AppSpec{Trusted: true})
+			p := e.rp(app, secret)
+			browser, tok, _ := e.signedInTokens(p, "ada@example.com")
+			raw := tok.Extra("id_token").(string)
+			id, err := p.verifier.Verify(e.ctx, raw)
+			if err != nil || id.Subject != u.ID {
+				t.Fatalf("verifying the ID token: %v", err)
+			}
+			var header struct{ Alg, Kid string }
+			h, _ := base64.RawURLEncoding.DecodeString(raw[:strings.Index(raw, ".")])
+			json.Unmarshal(h, &header)
+			if header.Alg != alg || header.Kid != e.svc.SigningKeys()[0].ID {
+				t.Errorf("ID token header %+v, want alg %s and the active key", header, alg)
+			}
+			if info, err := p.provider.UserInfo(e.ctx, oauth2.StaticTokenSource(tok)); err != nil || info.Subject != u.ID {
+				t.Errorf("UserInfo = %+v, %v", info, err)
+			}
+			r := e.get(browser, oidc.LogoutPath+"?"+url.Values{"id_token_hint": {raw}, "post_logout_redirect_uri": {goodbye}}.Encode())
+			if r.status != http.StatusFound || r.location() != goodbye {
+				t.Errorf("logout with the id_token_hint: %d %q, want 302 to %s", r.status, r.location(), goodbye)
+			}
+		})
 	}
 }
 
