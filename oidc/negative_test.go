@@ -80,6 +80,7 @@ const (
 	reasonClient   = "The app is not known here"
 	reasonRedirect = "The app asked to send you back to an address it has not registered here."
 	reasonRequest  = "This sign-in request is unknown or has expired."
+	reasonHint     = "The app’s sign-out link carries a token that this server did not issue"
 )
 
 // page checks an answer shown to the browser, not sent to the app: the

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -71,6 +72,9 @@ const (
 	// RefusedRedirectURI: the redirect_uri (or post_logout_redirect_uri)
 	// is missing or is not one the app registered.
 	RefusedRedirectURI = "redirect_uri"
+	// RefusedIDTokenHint: a logout's id_token_hint is not an ID token
+	// this server issued, or is damaged.
+	RefusedIDTokenHint = "id_token_hint"
 	// RefusedRequest: the sign-in request is unknown, has expired, or was
 	// completed in another browser.
 	RefusedRequest = "request"
@@ -338,11 +342,8 @@ func (h *Handler) sameBrowser(next http.Handler) http.Handler {
 	})
 }
 
-// iss adds the issuer to every authorization response, success or error,
-// sent to an app's redirect URI (RFC 9207), so that an app talking to
-// several providers knows which one answered.
-// refusalPage turns the library's plain-text refusals on the browser's
-// endpoints into Config.ErrorPage.
+// refusalPage turns the library's refusals on the browser's endpoints,
+// in plain text (authorize) or JSON (logout), into Config.ErrorPage.
 func (h *Handler) refusalPage(next http.Handler) http.Handler {
 	if h.cfg.ErrorPage == nil {
 		return next
@@ -352,6 +353,13 @@ func (h *Handler) refusalPage(next http.Handler) http.Handler {
 		next.ServeHTTP(pw, r)
 		if pw.status != 0 {
 			detail := strings.TrimSpace(pw.body.String())
+			var e struct {
+				Error       string `json:"error"`
+				Description string `json:"error_description"`
+			}
+			if pw.json && json.Unmarshal(pw.body.Bytes(), &e) == nil {
+				detail = cmp.Or(e.Description, e.Error)
+			}
 			h.cfg.ErrorPage(w, r, pw.status, refusalReason(detail), detail)
 		}
 	})
@@ -361,6 +369,8 @@ func (h *Handler) refusalPage(next http.Handler) http.Handler {
 // its words: those of a browser's request name the parameter at fault.
 func refusalReason(detail string) string {
 	switch {
+	case strings.Contains(detail, "id_token_hint"):
+		return RefusedIDTokenHint
 	case strings.Contains(detail, "redirect_uri"):
 		return RefusedRedirectURI
 	case strings.Contains(detail, "client"):
@@ -369,17 +379,20 @@ func refusalReason(detail string) string {
 	return ""
 }
 
-// refusalWriter holds back an answer of status 400 or more in plain text,
-// for refusalPage to write as a page; it lets anything else through.
+// refusalWriter holds back an answer of status 400 or more in plain text
+// or JSON, for refusalPage to write as a page; it lets anything else
+// through.
 type refusalWriter struct {
 	http.ResponseWriter
-	status int // the status held back; 0 while none is
+	status int  // the status held back; 0 while none is
+	json   bool // whether what is held back is JSON
 	body   bytes.Buffer
 }
 
 func (w *refusalWriter) WriteHeader(status int) {
-	if w.status == 0 && status >= http.StatusBadRequest && strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
-		w.status = status
+	ct := w.Header().Get("Content-Type")
+	if w.status == 0 && status >= http.StatusBadRequest && (strings.HasPrefix(ct, "text/plain") || strings.HasPrefix(ct, "application/json")) {
+		w.status, w.json = status, strings.HasPrefix(ct, "application/json")
 		w.Header().Del("Content-Type")
 		return
 	}
@@ -399,6 +412,9 @@ func (w *refusalWriter) Write(b []byte) (int, error) {
 // maxRefusal bounds the message a refusal page shows.
 const maxRefusal = 1 << 10
 
+// iss adds the issuer to every authorization response, success or error,
+// sent to an app's redirect URI (RFC 9207), so that an app talking to
+// several providers knows which one answered.
 func (h *Handler) iss(next http.Handler) http.Handler {
 	own := []string{strings.TrimSuffix(h.issuer, "/") + "/oauth2/", strings.TrimSuffix(h.issuer, "/") + "/auth/"}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
