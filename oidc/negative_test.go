@@ -77,10 +77,11 @@ func (f *fixture) refresh(rt string, headers ...string) (int, map[string]any) {
 
 // The reasons the refusal page gives, in the pages' English words.
 const (
-	reasonClient   = "The app is not known here"
-	reasonRedirect = "The app asked to send you back to an address it has not registered here."
-	reasonRequest  = "This sign-in request is unknown or has expired."
-	reasonHint     = "The app’s sign-out link carries a token that this server did not issue"
+	reasonClient    = "The app is not known here"
+	reasonRedirect  = "The app asked to send you back to an address it has not registered here."
+	reasonRequest   = "This sign-in request is unknown or has expired."
+	reasonMalformed = "The app’s sign-in link is malformed"
+	reasonHint      = "The app’s sign-out link carries a token that this server did not issue"
 )
 
 // page checks an answer shown to the browser, not sent to the app: the
@@ -127,6 +128,11 @@ func TestRefusals(t *testing.T) {
 			q := f.query(newAuthorization())
 			q.Set("redirect_uri", "https://app.example.com:8443/callback")
 			page(t, f.authorize(q), reasonRedirect)
+		}},
+		{"max_age negative", func(t *testing.T, f *fixture) {
+			q := f.query(newAuthorization())
+			q.Set("max_age", "-5")
+			page(t, f.authorize(q), reasonMalformed)
 		}},
 		{"redirect_uri missing", func(t *testing.T, f *fixture) {
 			q := f.query(newAuthorization())

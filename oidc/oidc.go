@@ -72,6 +72,9 @@ const (
 	// RefusedRedirectURI: the redirect_uri (or post_logout_redirect_uri)
 	// is missing or is not one the app registered.
 	RefusedRedirectURI = "redirect_uri"
+	// RefusedMalformed: the request does not parse (a parameter of the
+	// wrong form, such as a negative max_age).
+	RefusedMalformed = "malformed"
 	// RefusedIDTokenHint: a logout's id_token_hint is not an ID token
 	// this server issued, or is damaged.
 	RefusedIDTokenHint = "id_token_hint"
@@ -369,6 +372,8 @@ func (h *Handler) refusalPage(next http.Handler) http.Handler {
 // its words: those of a browser's request name the parameter at fault.
 func refusalReason(detail string) string {
 	switch {
+	case strings.Contains(detail, "cannot parse"):
+		return RefusedMalformed
 	case strings.Contains(detail, "id_token_hint"):
 		return RefusedIDTokenHint
 	case strings.Contains(detail, "redirect_uri"):

@@ -133,7 +133,7 @@ func TestRequestRefused(t *testing.T) {
 	const detail = "the library's <words>"
 	for _, lang := range []string{"en", "fr"} {
 		seen := map[string]bool{}
-		for _, reason := range []string{oidc.RefusedClient, oidc.RefusedRedirectURI, oidc.RefusedIDTokenHint, oidc.RefusedRequest, oidc.RefusedUnavailable} {
+		for _, reason := range []string{oidc.RefusedClient, oidc.RefusedRedirectURI, oidc.RefusedMalformed, oidc.RefusedIDTokenHint, oidc.RefusedRequest, oidc.RefusedUnavailable} {
 			body := refuse(lang, reason, detail)
 			words := body[strings.Index(body, `id="form-error">`):]
 			words = words[:strings.Index(words, "</p>")]
