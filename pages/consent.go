@@ -100,18 +100,6 @@ func redirectOrigin(redirectURI string) string {
 	return o
 }
 
-// withFormTarget returns csp with origin added to its form-action: a page
-// whose form leads, through redirects, to an app's redirect URI (the
-// sign-in of an authorization request, its second step, the consent
-// page) must allow it, since browsers hold the redirects after a form to
-// its page's form-action.
-func withFormTarget(csp []string, origin string) []string {
-	if origin == "" {
-		return csp
-	}
-	return []string{strings.Replace(csp[0], "form-action 'self' ", "form-action 'self' "+origin+" ", 1)}
-}
-
 func (h *Handler) consentPage(w http.ResponseWriter, r *http.Request) {
 	p := h.newPage(r, "consent.title")
 	h.consent(w, r, http.StatusOK, p, r.URL.Query().Get("id"))
@@ -134,7 +122,7 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request, status int, p 
 		return
 	}
 	p.Consent = &consentView{ID: req.ID, App: app.Name, Scopes: scopeKeys(req.Scopes)}
-	h.renderCSP(w, r, status, "consent", p, withFormTarget(h.csp, redirectOrigin(req.RedirectURI)))
+	h.renderWith(w, r, status, "consent", p, policy{app: redirectOrigin(req.RedirectURI)})
 }
 
 // answerConsent records the person's answer: "allow" remembers the consent

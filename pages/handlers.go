@@ -315,11 +315,5 @@ func (h *Handler) Forbidden(w http.ResponseWriter, r *http.Request, pr gatehouse
 	if orig := httpapi.OriginalURL(r); orig != "" {
 		p.SwitchURL += "?rd=" + url.QueryEscape(orig)
 	}
-	h.renderCSP(w, r, http.StatusForbidden, "forbidden", p, h.forbiddenCSP())
-}
-
-// forbiddenCSP is the page policy with the issuer's stylesheet and logo allowed,
-// since the forbidden page is served on another origin.
-func (h *Handler) forbiddenCSP() []string {
-	return []string{"default-src 'none'; style-src " + h.issuer + "; img-src " + h.issuer + " data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"}
+	h.renderWith(w, r, http.StatusForbidden, "forbidden", p, policy{elsewhere: true})
 }

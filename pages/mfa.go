@@ -77,11 +77,7 @@ func mfaPending(err error) *gatehouse.MFAPending {
 // renderMFA renders the second step; with a passkey's form, webauthn.js
 // is allowed.
 func (h *Handler) renderMFA(w http.ResponseWriter, r *http.Request, status int, p *page) {
-	if p.MFA.Options != "" {
-		h.renderCSP(w, r, status, "mfa", p, h.scriptCSP())
-		return
-	}
-	h.render(w, r, status, "mfa", p)
+	h.renderWith(w, r, status, "mfa", p, policy{script: p.MFA.Options != ""})
 }
 
 // pendingView is the second step's view of a sign-in's MFAPending.

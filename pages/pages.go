@@ -58,7 +58,11 @@ type Handler struct {
 	cookie  httpapi.Cookie
 	origin  *http.CrossOriginProtection
 	returns *gatehouse.ReturnURLs
-	csp     []string // the Content-Security-Policy of every page
+	// forms are the origins a page's form may lead to besides its own
+	// (the return URLs'), and csp the policies without an app's origin,
+	// built once: see policy.
+	forms []string
+	csp   [2][]string // without and with the script
 	// tmpl holds the templates of each language, by language then name,
 	// with the catalogue's fixed words already in place: see
 	// parseTemplates.
@@ -107,9 +111,9 @@ func New(svc *gatehouse.Service, logger *slog.Logger, cfg Config) (*Handler, err
 	h := &Handler{
 		svc: svc, log: logger, cfg: cfg, issuer: strings.TrimSuffix(cfg.Issuer, "/"),
 		cookie: httpapi.NewCookie(cfg.API), origin: http.NewCrossOriginProtection(), returns: returns,
-		csp: []string{"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' " +
-			strings.Join(returns.Origins(), " ") + "; frame-ancestors 'none'; base-uri 'none'"},
+		forms: returns.Origins(),
 	}
+	h.csp = [2][]string{h.policyHeader(policy{}), h.policyHeader(policy{script: true})}
 	if err := h.brand(); err != nil {
 		return nil, err
 	}
@@ -348,15 +352,58 @@ var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // render writes the template name with the status, and the page headers.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
-	h.renderCSP(w, r, status, name, p, h.csp)
+	h.renderWith(w, r, status, name, p, policy{})
 }
 
-func (h *Handler) renderCSP(w http.ResponseWriter, r *http.Request, status int, name string, p *page, csp []string) {
+// policy is what a page's Content-Security-Policy allows beyond what
+// every page's does (styles and images from Gatehouse, forms to Gatehouse
+// and the return URLs' origins, nothing else).
+type policy struct {
+	// script allows webauthn.js, on the pages of a WebAuthn ceremony.
+	script bool
+	// app adds an app's origin to the form targets: a page whose form
+	// leads, through redirects, to an app's redirect URI (the sign-in of
+	// an authorization request, its second step, the consent page) must
+	// allow it, since browsers hold the redirects after a form to its
+	// page's form-action.
+	app string
+	// elsewhere is for a page served through a proxy on an app's origin
+	// (the forbidden page): its stylesheet and logo are the issuer's, and
+	// it has no form.
+	elsewhere bool
+}
+
+// policyHeader returns the Content-Security-Policy header of pol; those
+// without an app are built once, in h.csp.
+func (h *Handler) policyHeader(pol policy) []string {
+	if pol == (policy{script: pol.script}) && h.csp[0] != nil {
+		if pol.script {
+			return h.csp[1]
+		}
+		return h.csp[0]
+	}
+	parts := []string{"default-src 'none'"}
+	if pol.script {
+		parts = append(parts, "script-src 'self'")
+	}
+	from, forms := "'self'", append([]string{"form-action 'self'"}, h.forms...)
+	if pol.app != "" {
+		forms = append(forms, pol.app)
+	}
+	if pol.elsewhere {
+		from, forms = h.issuer, []string{"form-action 'none'"}
+	}
+	parts = append(parts, "style-src "+from, "img-src "+from+" data:", strings.Join(forms, " "), "frame-ancestors 'none'", "base-uri 'none'")
+	return []string{strings.Join(parts, "; ")}
+}
+
+// renderWith renders as render does, under the policy pol; a page that
+// signs in for an app's authorization request names the app and lets its
+// forms lead to the app.
+func (h *Handler) renderWith(w http.ResponseWriter, r *http.Request, status int, name string, p *page, pol policy) {
 	if req, app, ok := h.requestOf(r.Context(), p.Form.RD); ok {
-		// The page signs in for an app's authorization request: it names
-		// the app, and its forms may end at the app's redirect URI.
 		p.ReturnHost = app.Name
-		csp = withFormTarget(csp, redirectOrigin(req.RedirectURI))
+		pol.app = redirectOrigin(req.RedirectURI)
 	}
 	buf := buffers.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); buffers.Put(buf) }()
@@ -365,7 +412,7 @@ func (h *Handler) renderCSP(w http.ResponseWriter, r *http.Request, status int, 
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	h.setHeaders(w, csp)
+	h.setHeaders(w, h.policyHeader(pol))
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {

@@ -400,8 +400,9 @@ func TestVerifyRedirectForBrowsers(t *testing.T) {
 	if ct := r.header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
 		t.Errorf("Content-Type = %q", ct)
 	}
-	if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "style-src "+e.srv.URL) || !strings.Contains(csp, "frame-ancestors 'none'") {
-		t.Errorf("CSP = %q", csp)
+	if csp := r.header.Get("Content-Security-Policy"); csp != "default-src 'none'; style-src "+e.srv.URL+"; img-src "+e.srv.URL+
+		" data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'" {
+		t.Errorf("CSP = %q, want the issuer's styles and images, and no form", csp)
 	}
 	if strings.Contains(r.body, `action="/auth/signout"`) {
 		t.Error("the forbidden page, served on the app's origin, has a sign-out form that would be refused")

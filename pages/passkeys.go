@@ -14,7 +14,7 @@ import (
 // the Service's options in a data attribute; webauthn.js, the pages' only
 // script, asks the browser for the passkey and posts its credential in the
 // form's hidden "credential" field. Only those pages (and the second step
-// when it offers a passkey) allow the script: scriptCSP.
+// when it offers a passkey) allow the script: policy.
 
 // Paths of the passkeys' forms and script.
 const (
@@ -40,11 +40,6 @@ func (h *Handler) serveScript(w http.ResponseWriter, r *http.Request) {
 	hd["Cache-Control"] = styleMaxAge
 	hd["X-Content-Type-Options"] = nosniff
 	w.Write(script)
-}
-
-// scriptCSP is the pages' policy with webauthn.js allowed.
-func (h *Handler) scriptCSP() []string {
-	return []string{strings.Replace(h.csp[0], "default-src 'none';", "default-src 'none'; script-src 'self';", 1)}
 }
 
 // passkeyRow is one passkey of the account page's card.
@@ -84,7 +79,7 @@ func (h *Handler) passkeysOn(next http.HandlerFunc) http.HandlerFunc {
 // renderCeremony shows a ceremony's page, the script allowed.
 func (h *Handler) renderCeremony(w http.ResponseWriter, r *http.Request, status int, p *page, c *ceremony) {
 	p.Ceremony = c
-	h.renderCSP(w, r, status, "passkey", p, h.scriptCSP())
+	h.renderWith(w, r, status, "passkey", p, policy{script: true})
 }
 
 // The password field of the passkeys' forms, by form.
