@@ -373,8 +373,9 @@ type policy struct {
 	elsewhere bool
 }
 
-// policyHeader returns the Content-Security-Policy header of pol; those
-// without an app are built once, in h.csp.
+// policyHeader returns the Content-Security-Policy header of pol; the
+// two most pages use (with or without the script, nothing else) are
+// built once, in h.csp.
 func (h *Handler) policyHeader(pol policy) []string {
 	if pol == (policy{script: pol.script}) && h.csp[0] != nil {
 		if pol.script {
