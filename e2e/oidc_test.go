@@ -28,10 +28,12 @@ type oidcApp struct {
 	provider   *gooidc.Provider
 }
 
+// addOIDCApp adds an app; extra are more flags of clients add, such as
+// --trusted.
 func addOIDCApp(t *testing.T, s *server, name string, extra ...string) oidcApp {
 	t.Helper()
 	out, errOut, code := cli(t, "", nil, append([]string{"clients", "add", "--db", s.db, "--name", name,
-		"--redirect-uri", oidcRedirect, "--trusted"}, extra...)...)
+		"--redirect-uri", oidcRedirect}, extra...)...)
 	id, secret := clientIDLine.FindStringSubmatch(out), clientSecretLine.FindStringSubmatch(out)
 	if code != 0 || id == nil {
 		t.Fatalf("clients add: %d %q %q", code, out, errOut)
@@ -162,7 +164,7 @@ func tokenRequest(t *testing.T, s *server, id, secret string, form url.Values) (
 // app's sign-in is a login of mode oidc that the user sees and ends.
 func TestOIDCCodeFlow(t *testing.T) {
 	s := start(t, "")
-	app := addOIDCApp(t, s, "Wiki")
+	app := addOIDCApp(t, s, "Wiki", "--trusted")
 	s.want(s.call(newClient(), "POST", "/v1/users", map[string]string{"email": "ada@example.com", "password": password}), 201, "")
 	ctx := context.Background()
 	b := newOIDCBrowser(t, s)
@@ -209,13 +211,70 @@ func TestOIDCCodeFlow(t *testing.T) {
 	}
 }
 
+// TestAppsWithAccess: an app that is not trusted asks consent on its
+// page; the person then finds it at GET /v1/me/apps and takes the access
+// back with DELETE /v1/me/apps/{id}, which ends the app's refresh token.
+func TestAppsWithAccess(t *testing.T) {
+	s := start(t, "")
+	app := addOIDCApp(t, s, "Forum")
+	s.want(s.call(newClient(), "POST", "/v1/users", map[string]string{"email": "ada@example.com", "password": password}), 201, "")
+	b := newOIDCBrowser(t, s)
+	f := newFlow()
+	status, loc := b.follow(app.authURL(f))
+	if loc == nil || loc.Path != "/auth/signin" {
+		t.Fatalf("authorize: %d %v, want the sign-in page", status, loc)
+	}
+	status, loc = b.follow(b.signIn("ada@example.com", loc.Query().Get("rd")))
+	if loc == nil || loc.Path != "/auth/consent" {
+		t.Fatalf("after signing in: %d %v, want the consent page", status, loc)
+	}
+	form := url.Values{"id": {loc.Query().Get("id")}, "decision": {"allow"}}
+	req, _ := http.NewRequest("POST", s.url+"/auth/consent", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", s.url)
+	res, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	_, back := b.follow(s.url + res.Header.Get("Location")) // a path on Gatehouse
+	if back == nil || back.Query().Get("code") == "" {
+		t.Fatalf("after consenting: %v, want a code", back)
+	}
+	ctx := context.Background()
+	tok, err := app.conf.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(f.verifier))
+	if err != nil {
+		t.Fatalf("Exchange: %v", err)
+	}
+
+	r := s.call(b.c, "GET", "/v1/me/apps", nil)
+	apps, _ := r.body["apps"].([]any)
+	if r.status != http.StatusOK || len(apps) != 1 || apps[0].(map[string]any)["client_id"] != app.id {
+		t.Fatalf("GET /v1/me/apps = %d %s, want Forum", r.status, r.raw)
+	}
+	s.want(s.call(b.c, "DELETE", "/v1/me/apps/"+app.id, nil, "Origin", "https://evil.example"), 403, "cross_origin")
+	s.want(s.call(b.c, "DELETE", "/v1/me/apps/no-such-app", nil, "Origin", s.url), 404, "not_found")
+	tok, err = app.conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	if err != nil {
+		t.Fatalf("refresh before the access was removed: %v", err)
+	}
+	s.want(s.call(b.c, "DELETE", "/v1/me/apps/"+app.id, nil, "Origin", s.url), 204, "")
+	if r := s.call(b.c, "GET", "/v1/me/apps", nil); strings.TrimSpace(string(r.raw)) != `{"apps":[]}` {
+		t.Errorf("GET /v1/me/apps after removal = %s", r.raw)
+	}
+	if _, err := app.conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil ||
+		!strings.Contains(err.Error(), "invalid_grant") {
+		t.Errorf("refresh after the access was removed: %v, want invalid_grant", err)
+	}
+}
+
 // TestOIDCRefusals is issue 17's negative list against the binary (but
 // for the expired code, which needs a clock: see package oidc's tests).
 func TestOIDCRefusals(t *testing.T) {
 	s := start(t, "")
-	app := addOIDCApp(t, s, "Wiki")
-	other := addOIDCApp(t, s, "Other")
-	public := addOIDCApp(t, s, "SPA", "--public")
+	app := addOIDCApp(t, s, "Wiki", "--trusted")
+	other := addOIDCApp(t, s, "Other", "--trusted")
+	public := addOIDCApp(t, s, "SPA", "--public", "--trusted")
 	s.want(s.call(newClient(), "POST", "/v1/users", map[string]string{"email": "ada@example.com", "password": password}), 201, "")
 	b := newOIDCBrowser(t, s)
 	b.code(app, newFlow()) // signed in from here on

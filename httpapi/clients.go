@@ -94,3 +94,46 @@ func (s *Server) handleAdminRemoveClient() http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
+
+// appAccessJSON is an app the caller gave access to their account: its
+// client id and name, the scopes consented to, and when.
+type appAccessJSON struct {
+	ClientID  string    `json:"client_id"`
+	Name      string    `json:"name"`
+	Scopes    []string  `json:"scopes"`
+	GrantedAt time.Time `json:"granted_at"`
+}
+
+// handleMyApps lists the apps with access to the caller's account, as
+// the account page's "Apps with access" does.
+func (s *Server) handleMyApps() http.Handler {
+	type response struct {
+		Apps []appAccessJSON `json:"apps"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := gatehouse.FromContext(r.Context())
+		access, err := s.svc.AppsWithAccess(r.Context(), p.User.ID)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		res := response{Apps: make([]appAccessJSON, 0, len(access))}
+		for _, a := range access {
+			res.Apps = append(res.Apps, appAccessJSON{ClientID: a.App.ID, Name: a.App.Name, Scopes: nonNil(a.Scopes), GrantedAt: a.GrantedAt})
+		}
+		encode(w, http.StatusOK, res)
+	})
+}
+
+// handleRevokeMyApp removes an app's access (Service.RevokeConsent): the
+// consent is forgotten and the app's logins of the caller end.
+func (s *Server) handleRevokeMyApp() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := gatehouse.FromContext(r.Context())
+		if err := s.svc.RevokeConsent(r.Context(), p, r.PathValue("id"), s.clientOf(r)); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

@@ -42,6 +42,8 @@ func (s *Server) routes() http.Handler {
 	route("/v1/login/step-up", map[string]http.Handler{"POST": s.authed(s.handleStepUp())})
 	route("/v1/login/step-up/begin", map[string]http.Handler{"POST": s.passkeysOn(s.authed(s.handleBeginStepUp()))})
 	route("/v1/me/email", map[string]http.Handler{"PUT": s.authed(s.handleChangeEmail())})
+	route("/v1/me/apps", map[string]http.Handler{"GET": s.authed(s.handleMyApps())})
+	route("/v1/me/apps/{id}", map[string]http.Handler{"DELETE": s.authed(s.handleRevokeMyApp())})
 	route("/v1/recovery", map[string]http.Handler{"POST": s.sameOrigin(s.handleRecovery())})
 	route("/v1/recovery/confirm", map[string]http.Handler{"POST": s.sameOrigin(s.handleRecoveryConfirm())})
 	route("/v1/email/verification", map[string]http.Handler{"POST": s.authed(s.handleVerification())})

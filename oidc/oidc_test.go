@@ -475,3 +475,88 @@ func TestIDTokenHint(t *testing.T) {
 	a = newAuthorization(oauth2.SetAuthURLParam("id_token_hint", "not a token"))
 	e.oauthError(e.follow(ada, p.conf.AuthCodeURL(a.state, a.opts...)), a.state, "login_required")
 }
+
+// TestAppsWithAccessAPI: GET /v1/me/apps lists the apps a user consented
+// to, and DELETE /v1/me/apps/{id} takes the access back, as the account
+// page does: the app's refresh token stops working and its next sign-in
+// asks again.
+func TestAppsWithAccessAPI(t *testing.T) {
+	e := newEnv(t)
+	u := e.register("ada@example.com")
+	e.register("bob@example.com")
+	app, secret := e.app(gatehouse.AppSpec{Name: "Forum"})
+	p := e.rp(app, secret, gooidc.ScopeOpenID, "email", gooidc.ScopeOfflineAccess)
+	if err := e.svc.GrantConsent(t.Context(), gatehouse.Principal{User: u}, app.ID, p.conf.Scopes, gatehouse.Client{}); err != nil {
+		t.Fatal(err)
+	}
+	browser, tok, _ := e.signedInTokens(p, "ada@example.com")
+
+	call := func(c *http.Client, method, path string, headers ...string) response {
+		t.Helper()
+		req, _ := http.NewRequest(method, e.srv.URL+path, nil)
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		return e.do(c, req)
+	}
+	var list struct {
+		Apps []struct {
+			ClientID  string `json:"client_id"`
+			Name      string
+			Scopes    []string
+			GrantedAt time.Time `json:"granted_at"`
+		}
+	}
+	r := call(browser, "GET", "/v1/me/apps")
+	if err := json.Unmarshal([]byte(r.body), &list); r.status != http.StatusOK || err != nil || len(list.Apps) != 1 {
+		t.Fatalf("GET /v1/me/apps = %d %s", r.status, r.body)
+	}
+	if a := list.Apps[0]; a.ClientID != app.ID || a.Name != "Forum" || !slices.Equal(a.Scopes, []string{"email", "offline_access", "openid"}) || a.GrantedAt.IsZero() {
+		t.Errorf("the app listed = %+v, want Forum with its three scopes", a)
+	}
+
+	// Refused, changing nothing: from another site, without a login, an
+	// app the user gave no access, another user's consent.
+	for _, tc := range []struct {
+		name    string
+		c       *http.Client
+		path    string
+		headers []string
+		status  int
+	}{
+		{"cross-site", browser, "/v1/me/apps/" + app.ID, []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"no login", e.browser(), "/v1/me/apps/" + app.ID, nil, http.StatusUnauthorized},
+		{"unknown app", browser, "/v1/me/apps/no-such-app", nil, http.StatusNotFound},
+	} {
+		if r := call(tc.c, "DELETE", tc.path, tc.headers...); r.status != tc.status {
+			t.Errorf("%s: DELETE = %d %s, want %d", tc.name, r.status, r.body, tc.status)
+		}
+	}
+	bob := e.browser()
+	e.signIn(bob, "bob@example.com", "/auth/account")
+	if r := call(bob, "DELETE", "/v1/me/apps/"+app.ID); r.status != http.StatusNotFound {
+		t.Errorf("bob removing ada's consent: %d, want 404", r.status)
+	}
+	if r := call(bob, "GET", "/v1/me/apps"); r.status != http.StatusOK || strings.TrimSpace(r.body) != `{"apps":[]}` {
+		t.Errorf("bob's apps = %d %s, want none", r.status, r.body)
+	}
+	if ok, _ := e.svc.Consented(t.Context(), u.ID, app.ID, p.conf.Scopes); !ok {
+		t.Fatal("a refused removal forgot the consent")
+	}
+
+	if r := call(browser, "DELETE", "/v1/me/apps/"+app.ID); r.status != http.StatusNoContent {
+		t.Fatalf("DELETE = %d %s, want 204", r.status, r.body)
+	}
+	if r := call(browser, "GET", "/v1/me/apps"); strings.TrimSpace(r.body) != `{"apps":[]}` {
+		t.Errorf("after removal: %s", r.body)
+	}
+	status, m := e.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}, basic(app.ID, secret)...)
+	wantError(t, status, m, http.StatusBadRequest, "invalid_grant")
+	events, _, err := e.svc.Audit(t.Context(), gatehouse.AuditQuery{UserID: u.ID, Type: gatehouse.EventConsentRevoked, Limit: 10})
+	if err != nil || len(events) != 1 || events[0].Detail != "client="+app.ID {
+		t.Errorf("consent.revoked events = %+v, %v; want one, of the app", events, err)
+	}
+	if r := call(browser, "DELETE", "/v1/me/apps/"+app.ID); r.status != http.StatusNotFound {
+		t.Errorf("a second removal: %d, want 404", r.status)
+	}
+}
