@@ -38,6 +38,7 @@ func TestCluster(t *testing.T) {
 	t.Run("RedisOutage", func(t *testing.T) { testClusterRedisOutage(t, pg) })
 	t.Run("Restart", func(t *testing.T) { testClusterRestart(t, pg) })
 	t.Run("ThrottleAcrossServers", func(t *testing.T) { testClusterThrottle(t, pg) })
+	t.Run("OpenIDConnect", func(t *testing.T) { testClusterOIDC(t, pg) })
 }
 
 // fastPath checks that changes travelled through Redis rather than the
