@@ -268,8 +268,37 @@ func TestAppsWithAccess(t *testing.T) {
 	}
 }
 
-// TestOIDCRefusals is issue 17's negative list against the binary (but
-// for the expired code, which needs a clock: see package oidc's tests).
+// TestOIDCExpiredCode waits out an authorization code's 60 s against the
+// binary: past them the code is refused, and it was never exchanged. It
+// runs in parallel, so that the wait overlaps the other parallel tests
+// rather than adding to the sequential ones.
+func TestOIDCExpiredCode(t *testing.T) {
+	t.Parallel()
+	s := start(t, "")
+	app := addOIDCApp(t, s, "Wiki", "--trusted")
+	s.want(s.call(newClient(), "POST", "/v1/users", map[string]string{"email": "ada@example.com", "password": password}), 201, "")
+	f := newFlow()
+	code := newOIDCBrowser(t, s).code(app, f)
+	time.Sleep(61 * time.Second) // the contract: "lives 60 s"
+	status, m := tokenRequest(t, s, app.id, app.secret, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {oidcRedirect}, "code_verifier": {f.verifier}})
+	if status != http.StatusBadRequest || m["error"] != "invalid_grant" {
+		t.Errorf("an expired code: %d %v, want 400 invalid_grant", status, m)
+	}
+	r := s.call(newClient(), "POST", "/v1/login", map[string]any{"email": "ada@example.com", "password": password, "mode": "token"})
+	var n int
+	for _, x := range s.call(newClient(), "GET", "/v1/sessions", nil, "Authorization", "Bearer "+r.body["access_token"].(string)).body["sessions"].([]any) {
+		if x.(map[string]any)["mode"] == "oidc" {
+			n++
+		}
+	}
+	if n != 0 {
+		t.Errorf("%d app logins after an expired code, want none", n)
+	}
+}
+
+// TestOIDCRefusals is issue 17's negative list against the binary (the
+// expired code is TestOIDCExpiredCode).
 func TestOIDCRefusals(t *testing.T) {
 	s := start(t, "")
 	app := addOIDCApp(t, s, "Wiki", "--trusted")
