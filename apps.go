@@ -200,10 +200,17 @@ func loopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback() && (ip.Equal(net.IPv4(127, 0, 0, 1)) || ip.Equal(net.IPv6loopback))
 }
 
+// newAppID returns a random client id. It never begins with "-", which a
+// command line (gatehouse clients remove ID, an app's own flags) would
+// read as a flag: one id in 64 would.
 func newAppID() string {
 	b := make([]byte, appIDBytes)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	for {
+		rand.Read(b)
+		if id := base64.RawURLEncoding.EncodeToString(b); id[0] != '-' {
+			return id
+		}
+	}
 }
 
 // Apps returns every app, oldest first.

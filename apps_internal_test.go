@@ -30,3 +30,16 @@ func FuzzCheckAppURI(f *testing.F) {
 		}
 	})
 }
+
+// TestAppIDsAreNotFlags: no client id begins with "-" (without the rule,
+// 1000 ids would hold about 16 that do).
+func TestAppIDsAreNotFlags(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		id := newAppID()
+		if strings.HasPrefix(id, "-") || len(id) != 22 || seen[id] {
+			t.Fatalf("newAppID() = %q: begins with -, is not 22 characters, or was drawn before", id)
+		}
+		seen[id] = true
+	}
+}
