@@ -391,4 +391,21 @@ func TestOIDCRefusals(t *testing.T) {
 	}
 	status, m = exchange(app, code, f.verifier)
 	want("disabled user", status, m, 400, "invalid_grant")
+
+	// Of all this refusing, the log kept no secret: not the apps' secrets,
+	// a code, a refresh or access token, nor the password.
+	secrets := map[string]string{"the app's secret": app.secret, "the other app's secret": other.secret,
+		"a code": code, "the password": password, "a PKCE verifier": f.verifier}
+	for _, answer := range []map[string]any{first, tok} {
+		for _, k := range []string{"refresh_token", "access_token", "id_token"} {
+			v, _ := answer[k].(string)
+			secrets[k] = v
+		}
+	}
+	logs := s.logs.String()
+	for what, v := range secrets {
+		if v == "" || strings.Contains(logs, v) {
+			t.Errorf("the server's log holds %s (or the test has none to look for)", what)
+		}
+	}
 }
