@@ -233,19 +233,27 @@ func TestQueryPlans(t *testing.T) {
 	}
 }
 
-// TestMigrateFromVersion1 opens a database with data in the first schema,
-// as a running deployment has it: 00002 applies and the data is kept.
-func TestMigrateFromVersion1(t *testing.T) {
-	ctx := t.Context()
-	path := newPath(t)
+// migratedTo opens a new database at path with the migrations up to
+// version applied, as a deployment of that version has it.
+func migratedTo(t *testing.T, path string, version int64) *sql.DB {
+	t.Helper()
 	db := rawDB(t, path)
 	p, err := goose.NewProvider(goose.DialectSQLite3, db, os.DirFS("migrations"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.UpTo(ctx, 1); err != nil {
-		t.Fatalf("migrating to version 1: %v", err)
+	if _, err := p.UpTo(t.Context(), version); err != nil {
+		t.Fatalf("migrating to version %d: %v", version, err)
 	}
+	return db
+}
+
+// TestMigrateFromVersion1 opens a database with data in the first schema,
+// as a running deployment has it: 00002 applies and the data is kept.
+func TestMigrateFromVersion1(t *testing.T) {
+	ctx := t.Context()
+	path := newPath(t)
+	db := migratedTo(t, path, 1)
 	for _, q := range []string{
 		`INSERT INTO users (id, email, password_hash, created_at) VALUES ('user-alice', 'alice@example.com', 'hash', 1)`,
 		`INSERT INTO logins (id, user_id, mode, created_at, expires_at) VALUES ('login-1', 'user-alice', 'token', 1, 9000000000000000000)`,
@@ -283,14 +291,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 func TestMigrateFromVersion6(t *testing.T) {
 	ctx := t.Context()
 	path := newPath(t)
-	db := rawDB(t, path)
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, os.DirFS("migrations"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 6); err != nil {
-		t.Fatalf("migrating to version 6: %v", err)
-	}
+	db := migratedTo(t, path, 6)
 	for _, q := range []string{
 		`INSERT INTO users (id, email, password_hash, created_at) VALUES ('user-alice', 'alice@example.com', 'hash', 1)`,
 		`INSERT INTO logins (id, user_id, mode, secret_hash, created_at, expires_at, aal, amr) VALUES ('login-1', 'user-alice', 'session', x'01', 1, 9000000000000000000, 2, 'pwd otp mfa')`,
