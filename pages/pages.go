@@ -245,29 +245,35 @@ func (h *Handler) setHeaders(w http.ResponseWriter, csp []string) {
 	hd["Content-Type"] = htmlType
 }
 
-var style = func() []byte {
-	b, err := fs.ReadFile(staticFiles, "static/style.css")
+var style = staticFile("static/style.css")
+
+// staticFile returns an embedded file; one missing is a mistake of the
+// build, found at start.
+func staticFile(name string) []byte {
+	b, err := fs.ReadFile(staticFiles, name)
 	if err != nil {
 		panic(err)
 	}
 	return b
-}()
+}
 
-func (h *Handler) serveStyle(w http.ResponseWriter, r *http.Request) {
+// serveStatic writes a file of the pages (stylesheet, script, logo) with
+// its type, cached for an hour.
+func serveStatic(w http.ResponseWriter, contentType []string, body []byte) {
 	hd := w.Header()
-	hd["Content-Type"] = cssType
+	hd["Content-Type"] = contentType
 	hd["Cache-Control"] = styleMaxAge
 	hd["X-Content-Type-Options"] = nosniff
-	w.Write(h.style)
+	w.Write(body)
+}
+
+func (h *Handler) serveStyle(w http.ResponseWriter, r *http.Request) {
+	serveStatic(w, cssType, h.style)
 }
 
 func (h *Handler) serveLogo(w http.ResponseWriter, r *http.Request) {
-	hd := w.Header()
-	hd.Set("Content-Type", h.logoType)
-	hd["Cache-Control"] = styleMaxAge
-	hd["X-Content-Type-Options"] = nosniff
-	hd["Content-Security-Policy"] = logoCSP
-	w.Write(h.logo)
+	w.Header()["Content-Security-Policy"] = logoCSP
+	serveStatic(w, []string{h.logoType}, h.logo)
 }
 
 // page is what every template is given.

@@ -1,7 +1,6 @@
 package pages
 
 import (
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,21 +24,11 @@ const (
 
 var (
 	jsType = []string{"text/javascript; charset=utf-8"}
-	script = func() []byte {
-		b, err := fs.ReadFile(staticFiles, "static/webauthn.js")
-		if err != nil {
-			panic(err)
-		}
-		return b
-	}()
+	script = staticFile("static/webauthn.js")
 )
 
 func (h *Handler) serveScript(w http.ResponseWriter, r *http.Request) {
-	hd := w.Header()
-	hd["Content-Type"] = jsType
-	hd["Cache-Control"] = styleMaxAge
-	hd["X-Content-Type-Options"] = nosniff
-	w.Write(script)
+	serveStatic(w, jsType, script)
 }
 
 // passkeyRow is one passkey of the account page's card.
