@@ -75,9 +75,10 @@ wait_http() {
 # soak_section prints the "## Soak" section of the markdown on its input
 # (to the next "## " heading outside a code block), and without_soak the
 # rest: bench/soak.sh writes that section of docs/performance.md, and
-# bench/run.sh, which writes the rest, keeps it, with the "## Pages" and
-# "## Second factors" sections before it, written by hand.
-soak_section() { awk '/^```/ { f = !f } !f && /^## / { s = ($0 == "## Pages" || $0 == "## Second factors" || $0 == "## Soak") } s'; }
+# bench/run.sh, which writes the rest, keeps it, with the "## Pages",
+# "## Second factors" and "## Budgets not met" sections before it,
+# written by hand.
+soak_section() { awk '/^```/ { f = !f } !f && /^## / { s = ($0 == "## Pages" || $0 == "## Second factors" || $0 == "## Budgets not met" || $0 == "## Soak") } s'; }
 without_soak() { awk '/^```/ { f = !f } !f && /^## / { s = ($0 == "## Soak") } !s'; }
 
 # The machine and the code, for the report.
